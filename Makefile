@@ -1,0 +1,51 @@
+# Journey: the front door. `make demo` and `make test` set everything up themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export JOURNEY_HOME ?= $(CURDIR)/.journey
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint install check-java db-start db-stop clean bench help
+
+help:
+	@echo "make demo   - install, start embedded PostgreSQL, generate data, run the daily DAG, print a summary"
+	@echo "make test   - install and run the whole test suite"
+	@echo "make lint   - ruff (with Airflow AIR rules)"
+	@echo "make bench  - benchmarks (see docs/benchmarks.md)"
+
+check-java:
+	@PYTHONPATH=plugins $(PYTHON) -m journey.javacheck >/dev/null || { PYTHONPATH=plugins $(PYTHON) -m journey.javacheck; exit 1; }
+
+$(STAMP): requirements.txt constraints.txt setup.cfg
+	@echo "==> Creating $(VENV) and installing pinned dependencies (first time: a few minutes)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	@$(PY) -m pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+install: check-java $(STAMP)
+
+demo: install
+	@$(VENV)/bin/journey demo
+
+test: install
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	@$(VENV)/bin/ruff check plugins jobs dags tests
+
+bench: install
+	@$(PY) -m journey.bench
+
+db-start: install
+	@$(VENV)/bin/journey db start
+
+db-stop: install
+	@$(VENV)/bin/journey db stop
+
+clean:
+	@-$(VENV)/bin/journey db stop 2>/dev/null
+	rm -rf .journey

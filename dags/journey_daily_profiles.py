@@ -1,0 +1,98 @@
+"""
+### Journey daily profiles & segments
+
+Every day: **ingest** the new event files into the curated lake (bad rows quarantined with a
+reason) → build **user profiles** (RFM, behaviour, category affinity, lifecycle stage) →
+**segment** users with K-means (k chosen by silhouette, stable segment ids) → **publish**
+profiles, segments, segment history/summary/transitions and the ingest accounting to
+PostgreSQL (schema `journey`) in one transaction.
+
+The logical date is the snapshot date. Spark steps run through `spark-submit` on the
+`spark_default` connection (`local[*]` unless it points at a cluster).
+
+**Params**: `source` (events file or folder; empty = `$JOURNEY_HOME/inbox/events`),
+`format` (`canonical` or `rees46`), `users` (optional users CSV), segmentation `k_min`/`k_max`,
+profile `lookback_days`.
+
+Emits the `journey_segments` asset when the warehouse tables are published.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.sdk import Asset, Param, dag, task
+
+JOBS = Path(__file__).resolve().parent.parent / "jobs"
+SEGMENTS_ASSET = Asset("journey_segments")
+SPARK_ENV = {"PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)}
+RUN_ARGS = ["--run-id", "{{ run_id }}"]
+SNAPSHOT_ARGS = ["--snapshot-date", "{{ ds }}", *RUN_ARGS]
+
+
+def spark_job(task_id: str, script: str, args: list[str]) -> SparkSubmitOperator:
+    """A Spark step: one job script from jobs/, submitted on the spark_default connection."""
+    return SparkSubmitOperator(
+        task_id=task_id,
+        application=str(JOBS / script),
+        conn_id="spark_default",
+        name=f"journey-{task_id}",
+        application_args=args,
+        env_vars=SPARK_ENV,
+        driver_memory=os.environ.get("JOURNEY_SPARK_DRIVER_MEMORY", "4g"),
+        conf={"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false"},
+    )
+
+
+@dag(
+    dag_id="journey_daily_profiles",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["journey", "profiles", "segments", "spark"],
+    default_args={"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    params={
+        "source": Param("", type="string", title="Events source",
+                        description="File or folder of event files; empty = $JOURNEY_HOME/inbox/events"),
+        "format": Param("canonical", type="string", enum=["canonical", "rees46"], title="Feed format"),
+        "users": Param("", type="string", title="Users CSV", description="Optional users dimension file"),
+        "k_min": Param(3, type="integer", minimum=2, maximum=20, title="Smallest k to try"),
+        "k_max": Param(8, type="integer", minimum=2, maximum=30, title="Largest k to try"),
+        "lookback_days": Param(365, type="integer", minimum=1, title="Profile look-back (days)"),
+    },
+)
+def journey_daily_profiles():
+    """Ingest → profiles → segments → publish."""
+    ingest = spark_job("ingest_events", "ingest_events.py", [
+        "--source", "{{ params.source }}", "--format", "{{ params.format }}",
+        "--users", "{{ params.users }}", *RUN_ARGS,
+    ])
+    profiles = spark_job("build_profiles", "build_profiles.py",
+                         [*SNAPSHOT_ARGS, "--lookback-days", "{{ params.lookback_days }}"])
+    segments = spark_job("segment_users", "segment_users.py",
+                         [*SNAPSHOT_ARGS, "--k-min", "{{ params.k_min }}", "--k-max", "{{ params.k_max }}"])
+
+    @task(outlets=[SEGMENTS_ASSET])
+    def publish(ds=None, run_id=None) -> dict[str, int]:
+        """Load the snapshot and the ingest accounting into PostgreSQL in one transaction."""
+        from datetime import date
+
+        from journey.config import get_settings
+        from journey.publish import publish_daily
+
+        rows = publish_daily(get_settings(), date.fromisoformat(ds), run_id, ingest_run_id=run_id)
+        for table, count in rows.items():
+            print(f"published {count:,} rows to journey.{table}")
+        return rows
+
+    ingest >> profiles >> segments >> publish()
+
+
+journey_daily_profiles()

@@ -1,0 +1,45 @@
+"""Spark job: ingest one batch of event files (and optionally the users file) into the lake."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from journey import ingest, users
+from journey.config import get_settings
+from journey.runner import run_main
+from journey.spark import get_spark
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line arguments."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--source", default="", help="file or folder of events (default: $JOURNEY_HOME/inbox/events)")
+    parser.add_argument("--format", default="canonical", choices=ingest.FORMATS)
+    parser.add_argument("--users", default="", help="users CSV to load as the users dimension (optional)")
+    parser.add_argument("--run-id", required=True)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Ingest and print the accounting."""
+    args = parse_args(argv)
+    settings = get_settings()
+    source = args.source or str(settings.inbox / "events")
+    spark = get_spark("journey-ingest-events", settings)
+    result = ingest.run_ingest(spark, settings, source, args.format, args.run_id)
+    print(
+        f"ingest {args.run_id}: read {result.rows_read:,} rows from {len(result.files)} file(s): "
+        f"{result.curated:,} curated, {result.quarantined:,} quarantined, {result.duplicates:,} duplicates"
+    )
+    for reason, rows in result.by_reason.items():
+        print(f"  quarantined {rows:,} rows: {reason}")
+    users_file = args.users or (str(settings.inbox / "users.csv") if (settings.inbox / "users.csv").exists() else "")
+    if users_file:
+        loaded = users.ingest_users(spark, settings, users_file, args.run_id)
+        print(f"users: {loaded.curated:,} loaded, {loaded.quarantined:,} quarantined from {users_file}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

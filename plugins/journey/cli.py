@@ -1,0 +1,174 @@
+"""`journey` command line: database, data generation, ingest, the demo and summaries.
+
+Every expected failure (bad argument, missing file, no Java, no database) prints one line
+starting with `error:` and exits with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from journey.config import get_settings
+from journey.runner import iso_date, run_main
+
+
+def _db(args: argparse.Namespace) -> int:
+    """journey db start|stop|status|url."""
+    from journey import warehouse
+
+    settings = get_settings()
+    if args.action == "start":
+        url = warehouse.start_server(settings)
+        with warehouse.connect(settings):
+            pass
+        print(f"PostgreSQL running: {url}")
+    elif args.action == "stop":
+        print("stopped" if warehouse.stop_server(settings) else "not running")
+    elif args.action == "status":
+        print(warehouse.server_status(settings))
+    else:
+        print(warehouse.database_url(settings))
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    """journey generate: write a synthetic data set with ground truth."""
+    from journey.datagen import generate
+
+    summary = generate(args.out, users=args.users, days=args.days, seed=args.seed, dirty=args.dirty,
+                       end_date=args.end_date, progress=lambda msg: print(f"  {msg}", flush=True))
+    print(
+        f"generated {summary.events:,} events, {summary.sessions:,} sessions, {summary.users:,} users, "
+        f"{summary.products:,} products ({summary.start_date} .. {summary.end_date}) in {summary.seconds:.1f}s "
+        f"= {summary.events / max(summary.seconds, 1e-9):,.0f} events/s"
+    )
+    if summary.dirty_rows:
+        print(f"  {summary.dirty_rows:,} rows made dirty, listed in {summary.out_dir}/ground_truth/dirty_rows.parquet")
+    print(f"  output: {summary.out_dir}")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    """journey ingest: run the ingest job in this process."""
+    import runpy
+
+    from journey.airflow_env import PROJECT_ROOT
+
+    job = runpy.run_path(str(PROJECT_ROOT / "jobs" / "ingest_events.py"))
+    return job["main"](["--source", args.source, "--format", args.format, "--run-id", args.run_id])
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """journey demo: the whole daily pipeline on generated data."""
+    from journey.demo import run_demo
+
+    return run_demo(users=args.users, days=args.days, seed=args.seed)
+
+
+def _summary(args: argparse.Namespace) -> int:
+    """journey summary: what the warehouse holds for a snapshot."""
+    from journey.report import print_summary
+
+    print_summary(get_settings(), args.date)
+    return 0
+
+
+def _positive(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    """argparse type: a seed is a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"seed '{text}' is not a whole number") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed {value} must be 0 or more")
+    return value
+
+
+def _fraction(text: str) -> float:
+    """argparse type: a fraction in [0, 0.5]."""
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from exc
+    if not 0 <= value <= 0.5:
+        raise argparse.ArgumentTypeError(f"{value} must be between 0 and 0.5")
+    return value
+
+
+def _date(text: str) -> date:
+    """argparse type wrapper around iso_date."""
+    try:
+        return iso_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one `error:` line and exit status 2."""
+
+    def error(self, message: str) -> None:  # noqa: D102
+        print(f"error: {self.prog}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = _Parser(prog="journey", description="Journey: profiles, segments and campaigns for e-commerce.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    db = sub.add_parser("db", help="embedded PostgreSQL: start, stop, status, url")
+    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db.set_defaults(func=_db)
+
+    gen = sub.add_parser("generate", help="write a realistic synthetic data set with ground truth")
+    gen.add_argument("--users", type=_positive, default=20_000)
+    gen.add_argument("--days", type=_positive, default=30)
+    gen.add_argument("--seed", type=_seed, default=7)
+    gen.add_argument("--out", required=True, help="output folder")
+    gen.add_argument("--dirty", type=_fraction, default=0.0, help="share of rows to damage (0..0.5)")
+    gen.add_argument("--end-date", type=_date, default=date(2026, 10, 31), help="last day of the window")
+    gen.set_defaults(func=_generate)
+
+    ing = sub.add_parser("ingest", help="ingest event files into the curated lake (local Spark)")
+    ing.add_argument("--source", required=True, help="file or folder of events")
+    ing.add_argument("--format", default="canonical", help="canonical or rees46")
+    ing.add_argument("--run-id", default=f"cli__{date.today().isoformat()}")
+    ing.set_defaults(func=_ingest)
+
+    demo = sub.add_parser("demo", help="generate data and run the daily DAG end to end")
+    demo.add_argument("--users", type=_positive, default=20_000)
+    demo.add_argument("--days", type=_positive, default=30)
+    demo.add_argument("--seed", type=_seed, default=7)
+    demo.set_defaults(func=_demo)
+
+    summ = sub.add_parser("summary", help="print what the warehouse holds for a snapshot date")
+    summ.add_argument("--date", type=_date, default=None, help="snapshot date (default: latest)")
+    summ.set_defaults(func=_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `journey` console script."""
+
+    def dispatch(args_list: list[str] | None) -> int:
+        args = build_parser().parse_args(args_list)
+        return args.func(args)
+
+    return run_main(dispatch, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""Ingest event files into curated, typed, de-duplicated events; reject bad rows with a reason.
+
+Flow: list the source files → read every column as text (so nothing is lost to a parse
+error) → map the feed's format to the canonical columns (`journey.adapters`) → classify each
+row (first failing rule gives its reason) → quarantine the rejected rows → de-duplicate the
+valid rows by event_id against this batch and the curated lake → replace the touched
+`event_date` partitions. Accounting: rows read = curated + quarantined + duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from journey import lake
+from journey.adapters import FORMATS, to_canonical
+from journey.config import Settings
+from journey.schemas import EVENT_COLUMNS, EVENT_TYPES
+from journey.sources import SourceError, read_source
+
+log = logging.getLogger(__name__)
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+ZONE_SUFFIX = r"(?i)(Z|[+-]\d{2}(:?\d{2})?|\s?UTC|\s?GMT)$"
+PRICED_EVENT_TYPES = ("add_to_cart", "purchase")
+
+
+class IngestError(ValueError):
+    """A whole input (file, folder, format) cannot be ingested; the message says why."""
+
+
+@dataclass
+class IngestResult:
+    """Accounting of one ingest run, written beside the data and published."""
+
+    run_id: str
+    dataset: str
+    source: str
+    format: str
+    ingested_at: str
+    rows_read: int
+    curated: int
+    quarantined: int
+    duplicates: int
+    duplicates_in_batch: int
+    already_ingested: int
+    by_reason: dict[str, int] = field(default_factory=dict)
+    event_dates: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    curated_path: str = ""
+    quarantine_path: str = ""
+
+    def as_dict(self) -> dict:
+        """Plain dict for JSON."""
+        return asdict(self)
+
+
+def _parse_columns(df: DataFrame) -> DataFrame:
+    """Add typed `_ts`, `_price`, `_quantity` parsed from the text columns."""
+    quantity_text = F.nullif(F.trim(F.col("quantity")), F.lit(""))
+    return df.withColumns(
+        {
+            "_ts": F.trim(F.col("event_time")).try_cast("timestamp"),
+            "_price": F.nullif(F.trim(F.col("price")), F.lit("")).try_cast("double"),
+            "_quantity": F.coalesce(quantity_text.try_cast("int"), F.when(quantity_text.isNull(), 1)),
+        }
+    )
+
+
+def _blank(column: str) -> F.Column:
+    """True when a text column is null or only whitespace."""
+    return F.col(column).isNull() | (F.trim(F.col(column)) == "")
+
+
+def _rules(now: datetime) -> list[tuple[str, F.Column, F.Column]]:
+    """(reason, failing condition, detail) in the order they are checked."""
+    ts_text = F.coalesce(F.col("event_time"), F.lit(""))
+    price_text = F.coalesce(F.col("price"), F.lit(""))
+    return [
+        ("malformed_row", F.col("_corrupt_record").isNotNull(),
+         F.concat(F.lit("line has the wrong number of fields: "), F.col("_corrupt_record"))),
+        ("missing_event_time", _blank("event_time"), F.lit("event_time is empty")),
+        ("unparsable_timestamp", F.col("_ts").isNull(),
+         F.concat(F.lit("event_time '"), ts_text, F.lit("' is not an ISO-8601 timestamp"))),
+        ("timestamp_without_zone", ~F.trim(F.col("event_time")).rlike(ZONE_SUFFIX),
+         F.concat(F.lit("event_time '"), ts_text, F.lit("' has no time zone (expected Z or +hh:mm)"))),
+        ("future_timestamp", F.col("_ts") > F.lit(now + FUTURE_TOLERANCE),
+         F.concat(F.lit("event_time '"), ts_text, F.lit(f"' is after ingest time {now.isoformat()}"))),
+        ("missing_user_id", _blank("user_id"), F.lit("user_id is empty")),
+        ("unknown_event_type", ~F.coalesce(F.col("event_type").isin(*EVENT_TYPES), F.lit(False)),
+         F.concat(F.lit("event_type '"), F.coalesce(F.col("event_type"), F.lit("")),
+                  F.lit(f"' is not one of {', '.join(EVENT_TYPES)}"))),
+        ("invalid_price", (~_blank("price") & F.col("_price").isNull()) | F.isnan(F.col("_price"))
+         | (F.abs(F.col("_price")) == float("inf")),
+         F.concat(F.lit("price '"), price_text, F.lit("' is not a finite number"))),
+        ("missing_price", F.col("event_type").isin(*PRICED_EVENT_TYPES) & F.col("_price").isNull(),
+         F.concat(F.lit("price is empty on a "), F.col("event_type"), F.lit(" event"))),
+        ("negative_price", F.col("_price") < 0,
+         F.concat(F.lit("price "), price_text, F.lit(" is below zero"))),
+        ("invalid_quantity", F.col("_quantity").isNull() | (F.col("_quantity") < 1),
+         F.concat(F.lit("quantity '"), F.coalesce(F.col("quantity"), F.lit("")),
+                  F.lit("' is not a whole number of at least 1"))),
+    ]
+
+
+def classify(df: DataFrame, now: datetime) -> DataFrame:
+    """Add `reason` and `detail` (null for a valid row): the first rule the row fails."""
+    parsed = _parse_columns(df)
+    reason, detail = F.lit(None).cast("string"), F.lit(None).cast("string")
+    for code, failing, why in reversed(_rules(now)):
+        failing = F.coalesce(failing, F.lit(False))
+        reason = F.when(failing, F.lit(code)).otherwise(reason)
+        detail = F.when(failing, why).otherwise(detail)
+    return parsed.withColumns({"reason": reason, "detail": detail})
+
+
+def typed_events(valid: DataFrame) -> DataFrame:
+    """Canonical typed columns (the curated contract) from classified valid rows."""
+    event_id = F.coalesce(
+        F.nullif(F.trim(F.col("event_id")), F.lit("")),
+        F.concat(F.lit("h"), F.substring(F.sha2(F.col("raw"), 256), 1, 24)),
+    )
+    return valid.select(
+        event_id.alias("event_id"),
+        F.col("_ts").alias("event_time"),
+        F.trim(F.col("user_id")).alias("user_id"),
+        F.coalesce(F.nullif(F.trim(F.col("session_id")), F.lit("")), F.lit("unknown")).alias("session_id"),
+        F.col("event_type"),
+        F.nullif(F.trim(F.col("product_id")), F.lit("")).alias("product_id"),
+        F.lower(F.coalesce(F.nullif(F.trim(F.col("category")), F.lit("")), F.lit("unknown"))).alias("category"),
+        F.lower(F.nullif(F.trim(F.col("brand")), F.lit(""))).alias("brand"),
+        F.col("_price").alias("price"),
+        F.col("_quantity").alias("quantity"),
+        F.lower(F.coalesce(F.nullif(F.trim(F.col("channel")), F.lit("")), F.lit("unknown"))).alias("channel"),
+        F.to_date(F.col("_ts")).alias("event_date"),
+        F.col("source_file"),
+        F.col("raw"),
+    )
+
+
+def mark_duplicates(new: DataFrame, existing: DataFrame | None) -> DataFrame:
+    """Union new rows with existing curated rows; flag the copy kept per event_id.
+
+    Existing rows win (priority 0), then the earliest event in the batch; ties broken by
+    source file and raw text so the choice does not depend on input order.
+    """
+    batch = new.withColumn("_priority", F.lit(1))
+    rows = batch
+    if existing is not None:
+        rows = existing.select(*batch.columns[:-1]).withColumn("_priority", F.lit(0)).unionByName(batch)
+    order = Window.partitionBy("event_id").orderBy("_priority", "event_time", "source_file", "raw")
+    return rows.withColumns(
+        {"_rank": F.row_number().over(order), "_first_priority": F.first("_priority").over(order)}
+    )
+
+
+def _existing_events(spark: SparkSession, curated: str, dates: list[str]) -> DataFrame | None:
+    """Curated rows of the given event dates, or None when there are none yet."""
+    present = set(lake.list_partitions(spark, curated, "event_date")) & set(dates)
+    if not present:
+        return None
+    existing = spark.read.parquet(curated).where(F.col("event_date").cast("string").isin(*present))
+    return existing.withColumns({"source_file": F.lit("(curated)"), "raw": F.lit(None).cast("string")})
+
+
+def _reason_counts(classified: DataFrame) -> dict[str | None, int]:
+    """Rows per reason (None = valid)."""
+    return {row["reason"]: row["count"] for row in classified.groupBy("reason").count().collect()}
+
+
+def _quarantine(classified: DataFrame, run_id: str, target: str) -> None:
+    """Write the rejected rows, with their reason and raw text, to the run's quarantine path."""
+    rejected = classified.where(F.col("reason").isNotNull()).select(
+        F.lit(run_id).alias("run_id"), "source_file", "reason", "detail", "raw"
+    )
+    lake.write_parquet_atomic(rejected, target)
+
+
+def run_ingest(
+    spark: SparkSession,
+    settings: Settings,
+    source: str,
+    fmt: str,
+    run_id: str,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Ingest one batch of event files and return its accounting."""
+    if fmt not in FORMATS:
+        raise IngestError(f"unknown format '{fmt}': expected one of {', '.join(FORMATS)}")
+    now = now or datetime.now(timezone.utc)
+    try:
+        raw, files = read_source(spark, source, fmt)
+    except SourceError as exc:
+        raise IngestError(str(exc)) from exc
+    classified = classify(to_canonical(raw, fmt), now).persist(StorageLevel.MEMORY_AND_DISK)
+    counts = _reason_counts(classified)
+    quarantine_target = lake.quarantine_path(settings, "events", run_id)
+    _quarantine(classified, run_id, quarantine_target)
+
+    valid = typed_events(classified.where(F.col("reason").isNull()))
+    curated_path = lake.path(settings, lake.CURATED_EVENTS)
+    dates = [r[0].isoformat() for r in valid.select("event_date").distinct().collect()]
+    marked = mark_duplicates(valid, _existing_events(spark, curated_path, dates))
+    marked = marked.persist(StorageLevel.MEMORY_AND_DISK)
+    tally = _duplicate_tally(marked)
+    kept = marked.where(F.col("_rank") == 1).select(*EVENT_COLUMNS, "event_date")
+    if dates:
+        lake.write_partitions_atomic(kept, curated_path, "event_date")
+    lake.write_parquet_atomic(
+        marked.where((F.col("_priority") == 1) & (F.col("_rank") > 1)).select(
+            F.lit(run_id).alias("run_id"), "event_id", "source_file", "raw"
+        ),
+        lake.quarantine_path(settings, "events_duplicates", run_id),
+    )
+    marked.unpersist()
+    classified.unpersist()
+    quarantined = sum(n for reason, n in counts.items() if reason is not None)
+    result = IngestResult(
+        run_id=run_id,
+        dataset="events",
+        source=source,
+        format=fmt,
+        ingested_at=now.isoformat(),
+        rows_read=sum(counts.values()),
+        curated=tally["curated"],
+        quarantined=quarantined,
+        duplicates=tally["in_batch"] + tally["already"],
+        duplicates_in_batch=tally["in_batch"],
+        already_ingested=tally["already"],
+        by_reason={k: v for k, v in sorted(counts.items(), key=lambda kv: -kv[1]) if k},
+        event_dates=sorted(dates),
+        files=files,
+        curated_path=curated_path,
+        quarantine_path=quarantine_target,
+    )
+    lake.write_json(spark, lake.run_summary_path(settings, "ingest_events", run_id), result.as_dict())
+    return result
+
+
+def _duplicate_tally(marked: DataFrame) -> dict[str, int]:
+    """Counts of new rows kept, dropped as in-batch duplicates, and already ingested."""
+    is_new = F.col("_priority") == 1
+    row = marked.agg(
+        F.sum(F.when(is_new & (F.col("_rank") == 1), 1).otherwise(0)).alias("curated"),
+        F.sum(F.when(is_new & (F.col("_rank") > 1) & (F.col("_first_priority") == 1), 1).otherwise(0)).alias("in_batch"),
+        F.sum(F.when(is_new & (F.col("_first_priority") == 0), 1).otherwise(0)).alias("already"),
+    ).first()
+    return {key: int(row[key] or 0) for key in ("curated", "in_batch", "already")}

@@ -1,0 +1,262 @@
+"""User profiles from curated events: RFM, behaviour, category affinity and lifecycle stage.
+
+All as pure Spark transforms, `build_profiles(events, users, params) -> DataFrame`, one row
+per user seen in the look-back window ending on the snapshot date.
+
+Definitions (documented in docs/profiles.md):
+- order: a session with at least one purchase event; frequency = orders; monetary = sum of
+  price × quantity over purchase events; average order value = monetary / orders.
+- recency_days: whole days from the last purchase to the snapshot date (null: never bought);
+  days_since_last_event: the same for any event.
+- conversion_rate = orders / sessions; cart_abandonment_rate = share of sessions with an
+  add_to_cart that have no purchase; coupon_usage_rate = share of orders whose session has
+  a coupon_redeem event.
+- category affinity: each event with a category weighs 1, add_to_cart 3, purchase 5; shares
+  of the top-level category (first part of the dotted path) sum to 1 per user.
+- brand_concentration: Herfindahl index of the user's events over brands (1 = one brand).
+- preferred_hour: the UTC hour with most events (earliest hour on ties).
+- RFM scores 1–5: quintile thresholds over buyers (exact quantiles); recency inverted;
+  non-buyers score 1/1/1 and get the RFM label `prospect`.
+- lifecycle stage, first rule that matches (thresholds in LifecycleRules):
+  churned (no event for more than churn_days) → new (tenure ≤ new_days) → loyal (≥ loyal_orders
+  orders and last purchase within at_risk_days) → at_risk (bought before, last purchase more
+  than at_risk_days ago) → active (everyone else).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+EVENT_WEIGHTS = {"add_to_cart": 3.0, "purchase": 5.0}
+QUINTILES = (0.2, 0.4, 0.6, 0.8)
+
+# Classic RFM map over (recency score, frequency score): first match wins.
+RFM_SEGMENTS: tuple[tuple[str, tuple[int, int], tuple[int, int]], ...] = (
+    ("champions", (5, 5), (4, 5)),
+    ("loyal", (3, 4), (4, 5)),
+    ("potential_loyalist", (4, 5), (2, 3)),
+    ("new_customers", (5, 5), (1, 1)),
+    ("promising", (4, 4), (1, 1)),
+    ("need_attention", (3, 3), (3, 3)),
+    ("about_to_sleep", (3, 3), (1, 2)),
+    ("cant_lose", (1, 2), (5, 5)),
+    ("at_risk", (1, 2), (3, 4)),
+    ("hibernating", (1, 2), (1, 2)),
+)
+
+
+@dataclass(frozen=True)
+class LifecycleRules:
+    """Day and order thresholds of the lifecycle stages."""
+
+    new_days: int = 14
+    churn_days: int = 21
+    at_risk_days: int = 14
+    loyal_orders: int = 3
+
+
+@dataclass(frozen=True)
+class ProfileParams:
+    """Inputs of a profile build besides the data."""
+
+    snapshot_date: date
+    lookback_days: int = 365
+    lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
+
+
+PROFILE_COLUMNS = (
+    "user_id", "snapshot_date", "first_seen", "last_seen", "tenure_days", "days_since_last_event",
+    "recency_days", "frequency", "monetary", "avg_order_value", "r_score", "f_score", "m_score",
+    "rfm_segment", "sessions", "views", "searches", "carts", "purchases", "coupon_redemptions",
+    "cart_abandonment_rate", "conversion_rate", "coupon_usage_rate", "category_affinity",
+    "top_categories", "brand_concentration", "preferred_hour", "lifecycle_stage",
+)
+
+
+def window_events(events: DataFrame, params: ProfileParams) -> DataFrame:
+    """Events inside the look-back window that ends on (and includes) the snapshot date."""
+    end = F.lit(params.snapshot_date)
+    return events.where(
+        (F.col("event_date") <= end) & (F.col("event_date") > F.date_sub(end, params.lookback_days))
+    )
+
+
+def _count(event_type: str) -> F.Column:
+    """Number of events of one type."""
+    return F.sum(F.when(F.col("event_type") == event_type, 1).otherwise(0))
+
+
+def activity(events: DataFrame) -> DataFrame:
+    """Per user: first/last seen, event counts, money and last purchase time."""
+    is_purchase = F.col("event_type") == "purchase"
+    return events.groupBy("user_id").agg(
+        F.min("event_time").alias("first_seen"),
+        F.max("event_time").alias("last_seen"),
+        F.countDistinct("session_id").alias("sessions"),
+        _count("view").alias("views"),
+        _count("search").alias("searches"),
+        _count("add_to_cart").alias("carts"),
+        _count("purchase").alias("purchases"),
+        _count("coupon_redeem").alias("coupon_redemptions"),
+        F.sum(F.when(is_purchase, F.col("price") * F.col("quantity")).otherwise(0.0)).alias("monetary"),
+        F.max(F.when(is_purchase, F.col("event_time"))).alias("last_purchase"),
+    )
+
+
+def session_outcomes(events: DataFrame) -> DataFrame:
+    """Per user: orders, sessions with a cart, carted sessions that bought, orders with a coupon."""
+    sessions = events.groupBy("user_id", "session_id").agg(
+        F.max(F.col("event_type") == "add_to_cart").alias("has_cart"),
+        F.max(F.col("event_type") == "purchase").alias("has_purchase"),
+        F.max(F.col("event_type") == "coupon_redeem").alias("has_coupon"),
+    )
+    as_int = lambda cond: F.sum(F.when(cond, 1).otherwise(0))  # noqa: E731
+    return sessions.groupBy("user_id").agg(
+        as_int(F.col("has_purchase")).alias("frequency"),
+        as_int(F.col("has_cart")).alias("cart_sessions"),
+        as_int(F.col("has_cart") & F.col("has_purchase")).alias("carted_and_bought"),
+        as_int(F.col("has_purchase") & F.col("has_coupon")).alias("coupon_orders"),
+    )
+
+
+def category_affinity(events: DataFrame) -> DataFrame:
+    """Per user: map of top-level category → share of weighted events, and the top 3."""
+    weight = F.coalesce(
+        F.element_at(F.create_map(*[F.lit(x) for kv in EVENT_WEIGHTS.items() for x in kv]),
+                     F.col("event_type")),
+        F.lit(1.0),
+    )
+    top_level = F.split(F.coalesce(F.col("category"), F.lit("unknown")), r"\.").getItem(0)
+    per_category = (
+        events.select("user_id", top_level.alias("cat"), weight.alias("w"))
+        .groupBy("user_id", "cat").agg(F.sum("w").alias("w"))
+    )
+    shares = per_category.withColumn(
+        "share", F.col("w") / F.sum("w").over(_user_window())
+    )
+    ranked = F.array_sort(F.collect_list(F.struct((-F.col("share")).alias("neg"), F.col("cat"))))
+    return shares.groupBy("user_id").agg(
+        F.map_from_entries(F.array_sort(F.collect_list(F.struct("cat", "share")))).alias("category_affinity"),
+        F.slice(F.transform(ranked, lambda s: s["cat"]), 1, 3).alias("top_categories"),
+    )
+
+
+def _user_window():
+    """Window over all rows of a user."""
+    from pyspark.sql import Window
+
+    return Window.partitionBy("user_id")
+
+
+def brand_concentration(events: DataFrame) -> DataFrame:
+    """Per user: Herfindahl index of events over brands (users without brands are absent)."""
+    per_brand = events.where(F.col("brand").isNotNull()).groupBy("user_id", "brand").count()
+    share = F.col("count") / F.sum("count").over(_user_window())
+    return (
+        per_brand.withColumn("share", share)
+        .groupBy("user_id").agg(F.sum(F.col("share") * F.col("share")).alias("brand_concentration"))
+    )
+
+
+def preferred_hour(events: DataFrame) -> DataFrame:
+    """Per user: the UTC hour with most events, earliest hour on ties."""
+    per_hour = events.groupBy("user_id", F.hour("event_time").alias("hour")).count()
+    return per_hour.groupBy("user_id").agg(
+        F.max_by("hour", F.struct(F.col("count"), -F.col("hour"))).alias("preferred_hour")
+    )
+
+
+def _ratio(numerator: str, denominator: str) -> F.Column:
+    """numerator / denominator, null when the denominator is zero."""
+    return F.when(F.col(denominator) > 0, F.col(numerator) / F.col(denominator))
+
+
+def quintile_thresholds(buyers: DataFrame, column: str) -> list[float]:
+    """Exact 20/40/60/80% quantiles of a column over buyers (empty list: no buyers)."""
+    return buyers.approxQuantile(column, list(QUINTILES), 0.0)
+
+
+def score(column: str, thresholds: list[float], invert: bool = False) -> F.Column:
+    """1–5 score: 1 + number of thresholds the value exceeds (6 − that for recency)."""
+    above = sum((F.col(column) > t).cast("int") for t in thresholds) if thresholds else F.lit(0)
+    value = F.lit(1) + above
+    return (F.lit(6) - value if invert else value).cast("smallint")
+
+
+def rfm_label(r: F.Column, f: F.Column) -> F.Column:
+    """Classic RFM segment name from the recency and frequency scores."""
+    label = F.lit(None).cast("string")
+    for name, (r_lo, r_hi), (f_lo, f_hi) in reversed(RFM_SEGMENTS):
+        label = F.when(r.between(r_lo, r_hi) & f.between(f_lo, f_hi), F.lit(name)).otherwise(label)
+    return label
+
+
+def add_rfm(profiles: DataFrame) -> DataFrame:
+    """Add r/f/m scores and the RFM segment; non-buyers get 1/1/1 and `prospect`."""
+    buyers = profiles.where(F.col("frequency") > 0)
+    r_t = quintile_thresholds(buyers, "recency_days")
+    f_t = quintile_thresholds(buyers, "frequency")
+    m_t = quintile_thresholds(buyers, "monetary")
+    is_buyer = F.col("frequency") > 0
+    scored = profiles.withColumns(
+        {
+            "r_score": F.when(is_buyer, score("recency_days", r_t, invert=True)).otherwise(F.lit(1).cast("smallint")),
+            "f_score": F.when(is_buyer, score("frequency", f_t)).otherwise(F.lit(1).cast("smallint")),
+            "m_score": F.when(is_buyer, score("monetary", m_t)).otherwise(F.lit(1).cast("smallint")),
+        }
+    )
+    return scored.withColumn(
+        "rfm_segment",
+        F.when(is_buyer, rfm_label(F.col("r_score"), F.col("f_score"))).otherwise(F.lit("prospect")),
+    )
+
+
+def lifecycle_stage(rules: LifecycleRules) -> F.Column:
+    """Lifecycle stage from tenure, activity recency, purchase recency and orders."""
+    return (
+        F.when(F.col("days_since_last_event") > rules.churn_days, "churned")
+        .when(F.col("tenure_days") <= rules.new_days, "new")
+        .when((F.col("frequency") >= rules.loyal_orders) & (F.col("recency_days") <= rules.at_risk_days), "loyal")
+        .when((F.col("frequency") >= 1) & (F.col("recency_days") > rules.at_risk_days), "at_risk")
+        .otherwise("active")
+    )
+
+
+def build_profiles(events: DataFrame, users: DataFrame | None, params: ProfileParams) -> DataFrame:
+    """One profile row per user active in the window (PROFILE_COLUMNS, in that order)."""
+    snapshot = F.lit(params.snapshot_date)
+    scoped = window_events(events, params)
+    joined = (
+        activity(scoped)
+        .join(session_outcomes(scoped), "user_id")
+        .join(category_affinity(scoped), "user_id")
+        .join(brand_concentration(scoped), "user_id", "left")
+        .join(preferred_hour(scoped), "user_id")
+    )
+    if users is not None:
+        joined = joined.join(users.select("user_id", "signup_date"), "user_id", "left")
+    else:
+        joined = joined.withColumn("signup_date", F.lit(None).cast("date"))
+    first_day = F.least(F.coalesce(F.col("signup_date"), F.to_date("first_seen")), F.to_date("first_seen"))
+    derived = joined.withColumns(
+        {
+            "snapshot_date": snapshot,
+            "tenure_days": F.datediff(snapshot, first_day),
+            "days_since_last_event": F.datediff(snapshot, F.to_date("last_seen")),
+            "recency_days": F.datediff(snapshot, F.to_date("last_purchase")),
+            "avg_order_value": _ratio("monetary", "frequency"),
+            "conversion_rate": _ratio("frequency", "sessions"),
+            "cart_abandonment_rate": F.when(
+                F.col("cart_sessions") > 0, 1 - F.col("carted_and_bought") / F.col("cart_sessions")
+            ),
+            "coupon_usage_rate": _ratio("coupon_orders", "frequency"),
+        }
+    )
+    staged = add_rfm(derived).withColumn("lifecycle_stage", lifecycle_stage(params.lifecycle))
+    return staged.withColumn("preferred_hour", F.col("preferred_hour").cast("smallint")).select(
+        *PROFILE_COLUMNS
+    )

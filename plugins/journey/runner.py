@@ -1,0 +1,37 @@
+"""Shared start-up for command-line entry points: logging, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from datetime import date
+
+from journey.javacheck import JavaNotFoundError
+
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, JavaNotFoundError)
+
+
+def setup_logging() -> None:
+    """Plain, timestamped log lines on stderr."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("py4j", "pyspark"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
+    """Run an entry point; expected errors become one line on stderr and exit code 2."""
+    setup_logging()
+    try:
+        return main(argv)
+    except EXPECTED_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def iso_date(text: str) -> date:
+    """argparse type for YYYY-MM-DD dates with a clear message."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a date in YYYY-MM-DD form") from exc

@@ -1,0 +1,92 @@
+"""Canonical schemas and table contracts shared by every step.
+
+Only plain-Python constants live here so that DAG files and the generator can import it
+without starting Spark. `spark_schema()` builds the Spark StructType on demand.
+"""
+
+from __future__ import annotations
+
+EVENT_TYPES: tuple[str, ...] = (
+    "view",
+    "search",
+    "add_to_cart",
+    "remove_from_cart",
+    "purchase",
+    "coupon_redeem",
+)
+
+CHANNELS: tuple[str, ...] = ("web", "app", "email", "push", "social", "search", "unknown")
+
+# Canonical event columns, in contract order, with their Spark SQL types.
+EVENT_COLUMNS: dict[str, str] = {
+    "event_id": "string",
+    "event_time": "timestamp",  # UTC
+    "user_id": "string",
+    "session_id": "string",
+    "event_type": "string",
+    "product_id": "string",
+    "category": "string",  # dotted path, e.g. electronics.smartphone
+    "brand": "string",
+    "price": "double",
+    "quantity": "int",
+    "channel": "string",
+}
+REQUIRED_EVENT_FIELDS: tuple[str, ...] = ("event_time", "user_id", "event_type")
+
+# Curated events add the partition column.
+CURATED_EVENT_COLUMNS: dict[str, str] = {**EVENT_COLUMNS, "event_date": "date"}
+
+# Quarantine rows keep the raw input, where it came from and why it was rejected.
+QUARANTINE_COLUMNS: dict[str, str] = {
+    "run_id": "string",
+    "source_file": "string",
+    "reason": "string",
+    "detail": "string",
+    "raw": "string",
+}
+
+# Reason codes for rejected event rows (one per row: the first rule that failed).
+REJECT_REASONS: dict[str, str] = {
+    "malformed_row": "the line could not be split into the expected columns",
+    "missing_event_time": "event_time is empty",
+    "unparsable_timestamp": "event_time is not a timestamp in a known format",
+    "future_timestamp": "event_time is after the ingest time",
+    "missing_user_id": "user_id is empty",
+    "unknown_event_type": f"event_type is not one of {', '.join(EVENT_TYPES)}",
+    "invalid_price": "price is not a number",
+    "negative_price": "price is below zero",
+    "invalid_quantity": "quantity is not a whole number of at least 1",
+}
+
+USER_COLUMNS: dict[str, str] = {
+    "user_id": "string",
+    "signup_date": "date",
+    "country": "string",
+    "consent_email": "boolean",
+    "consent_push": "boolean",
+    "consent_sms": "boolean",
+}
+
+PRODUCT_COLUMNS: dict[str, str] = {
+    "product_id": "string",
+    "title": "string",
+    "category": "string",
+    "brand": "string",
+    "price": "double",
+    "margin": "double",
+}
+
+SCENES: tuple[str, ...] = ("browse", "targeted", "compare", "promo_hunt", "replenish", "gift")
+LIFECYCLE_STAGES: tuple[str, ...] = ("new", "active", "loyal", "at_risk", "churned")
+
+
+def ddl(columns: dict[str, str]) -> str:
+    """Spark DDL string ("a string, b int") for a column mapping."""
+    return ", ".join(f"{name} {kind}" for name, kind in columns.items())
+
+
+def spark_schema(columns: dict[str, str]):
+    """Spark StructType for a column mapping (imports pyspark lazily)."""
+    from pyspark.sql.types import StructType
+
+    return StructType.fromDDL(ddl(columns))

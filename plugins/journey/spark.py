@@ -1,0 +1,50 @@
+"""SparkSession factory: local[*] by default, the master from config or spark-submit otherwise."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from journey.config import Settings, get_settings
+from journey.javacheck import ensure_java_home
+
+# SQL settings every Journey job runs with (UTC timestamps, deterministic output names).
+BASE_CONF: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.log.structuredLogging.enabled": "false",
+}
+
+
+def spark_conf(settings: Settings) -> dict[str, str]:
+    """Spark configuration for Journey jobs, from the settings."""
+    return {**BASE_CONF, "spark.sql.shuffle.partitions": str(settings.shuffle_partitions)}
+
+
+def get_spark(app_name: str, settings: Settings | None = None):
+    """Build (or reuse) the SparkSession; keeps the master chosen by spark-submit if any."""
+    from pyspark.sql import SparkSession
+
+    settings = settings or get_settings()
+    ensure_java_home()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app_name)
+    if not _launched_by_spark_submit():
+        builder = (
+            builder.master(settings.spark_master)
+            .config("spark.driver.memory", settings.driver_memory)
+            .config("spark.ui.enabled", "false")
+        )
+    for key, value in spark_conf(settings).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def _launched_by_spark_submit() -> bool:
+    """True inside a driver started by spark-submit (it passes the master to the JVM)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ or "SPARK_SUBMIT_OPTS" in os.environ
