@@ -32,6 +32,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 EVENT_WEIGHTS = {"add_to_cart": 3.0, "purchase": 5.0}
+UNKNOWN = "unknown"
 QUINTILES = (0.2, 0.4, 0.6, 0.8)
 
 # Classic RFM map over (recency score, frequency score): first match wins.
@@ -124,15 +125,20 @@ def session_outcomes(events: DataFrame) -> DataFrame:
 
 
 def category_affinity(events: DataFrame) -> DataFrame:
-    """Per user: map of top-level category → share of weighted events, and the top 3."""
+    """Per user: map of top-level category → share of weighted events, and the top 3.
+
+    Events without a category do not count; users with none are absent here and get
+    {"unknown": 1.0} in build_profiles.
+    """
     weight = F.coalesce(
         F.element_at(F.create_map(*[F.lit(x) for kv in EVENT_WEIGHTS.items() for x in kv]),
                      F.col("event_type")),
         F.lit(1.0),
     )
-    top_level = F.split(F.coalesce(F.col("category"), F.lit("unknown")), r"\.").getItem(0)
+    top_level = F.split(F.col("category"), r"\.").getItem(0)
     per_category = (
-        events.select("user_id", top_level.alias("cat"), weight.alias("w"))
+        events.where(F.col("category").isNotNull() & (F.col("category") != UNKNOWN))
+        .select("user_id", top_level.alias("cat"), weight.alias("w"))
         .groupBy("user_id", "cat").agg(F.sum("w").alias("w"))
     )
     shares = per_category.withColumn(
@@ -233,7 +239,7 @@ def build_profiles(events: DataFrame, users: DataFrame | None, params: ProfilePa
     joined = (
         activity(scoped)
         .join(session_outcomes(scoped), "user_id")
-        .join(category_affinity(scoped), "user_id")
+        .join(category_affinity(scoped), "user_id", "left")
         .join(brand_concentration(scoped), "user_id", "left")
         .join(preferred_hour(scoped), "user_id")
     )
@@ -245,6 +251,10 @@ def build_profiles(events: DataFrame, users: DataFrame | None, params: ProfilePa
     derived = joined.withColumns(
         {
             "snapshot_date": snapshot,
+            "category_affinity": F.coalesce(
+                F.col("category_affinity"), F.create_map(F.lit(UNKNOWN), F.lit(1.0))
+            ),
+            "top_categories": F.coalesce(F.col("top_categories"), F.array(F.lit(UNKNOWN))),
             "tenure_days": F.datediff(snapshot, first_day),
             "days_since_last_event": F.datediff(snapshot, F.to_date("last_seen")),
             "recency_days": F.datediff(snapshot, F.to_date("last_purchase")),

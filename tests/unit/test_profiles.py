@@ -1,0 +1,128 @@
+"""Profile transforms on hand-made events; every expected value is worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+from pyspark.sql import functions as F
+
+from journey.profiles import ProfileParams, build_profiles, rfm_label, score
+from journey.schemas import CURATED_EVENT_COLUMNS, ddl
+
+SNAPSHOT = date(2026, 10, 10)
+
+
+def ts(day: int, hour: int, minute: int = 0, month: int = 10) -> datetime:
+    """A UTC timestamp in 2026."""
+    return datetime(2026, month, day, hour, minute, tzinfo=timezone.utc)
+
+
+def event(eid, when, user, session, etype, product=None, category=None, brand=None, price=None, qty=1):
+    """One curated event row."""
+    return (eid, when, user, session, etype, product, category, brand, price, qty, "web", when.date())
+
+
+# u1: three sessions, two orders (one with a coupon, quantity 2), one abandoned cart.
+# u2: one view five weeks before the snapshot.
+# u3: three single-purchase sessions, long-time customer.
+EVENTS = [
+    event("e1", ts(1, 10, 0), "u1", "s1", "view", "p1", "electronics.audio", "acme", 100.0),
+    event("e2", ts(1, 10, 2), "u1", "s1", "add_to_cart", "p1", "electronics.audio", "acme", 100.0),
+    event("e3", ts(1, 10, 5), "u1", "s1", "purchase", "p1", "electronics.audio", "acme", 100.0),
+    event("e4", ts(5, 20, 0), "u1", "s2", "view", "p2", "apparel.shoes", "zed", 50.0),
+    event("e5", ts(5, 20, 1), "u1", "s2", "add_to_cart", "p2", "apparel.shoes", "zed", 50.0),
+    event("e6", ts(8, 20, 30), "u1", "s3", "view", "p3", "electronics.tv", "acme", 300.0),
+    event("e7", ts(8, 20, 31), "u1", "s3", "add_to_cart", "p3", "electronics.tv", "acme", 300.0),
+    event("e8", ts(8, 20, 32), "u1", "s3", "coupon_redeem", None, "unknown", None, None),
+    event("e9", ts(8, 20, 33), "u1", "s3", "purchase", "p3", "electronics.tv", "acme", 300.0, qty=2),
+    event("e10", ts(1, 9, 0, month=9), "u2", "s4", "view", "p1", "electronics.audio", "acme", 100.0),
+    event("e11", ts(9, 8, 0), "u3", "s5", "purchase", "p9", "grocery.tea", "leaf", 10.0),
+    event("e12", ts(9, 18, 0), "u3", "s6", "purchase", "p9", "grocery.tea", "leaf", 10.0),
+    event("e13", ts(10, 8, 0), "u3", "s7", "purchase", "p9", "grocery.tea", "leaf", 10.0),
+    # outside the window (after the snapshot): must be ignored
+    event("e14", ts(11, 8, 0), "u3", "s8", "purchase", "p9", "grocery.tea", "leaf", 999.0),
+]
+USERS = [("u1", date(2026, 1, 1)), ("u2", date(2025, 6, 1)), ("u3", date(2026, 2, 1))]
+
+
+@pytest.fixture(scope="module")
+def profiles(spark):
+    """Profiles of the three hand-made users, keyed by user_id."""
+    events = spark.createDataFrame(EVENTS, ddl(CURATED_EVENT_COLUMNS))
+    users = spark.createDataFrame(USERS, "user_id string, signup_date date")
+    rows = build_profiles(events, users, ProfileParams(snapshot_date=SNAPSHOT)).collect()
+    return {r["user_id"]: r.asDict() for r in rows}
+
+
+def test_one_row_per_user_seen(profiles):
+    assert sorted(profiles) == ["u1", "u2", "u3"]
+
+
+def test_rfm_inputs_and_rates(profiles):
+    u1 = profiles["u1"]
+    assert (u1["frequency"], u1["monetary"], u1["avg_order_value"]) == (2, 700.0, 350.0)
+    assert (u1["recency_days"], u1["days_since_last_event"], u1["tenure_days"]) == (2, 2, 282)
+    assert (u1["sessions"], u1["views"], u1["carts"], u1["purchases"], u1["coupon_redemptions"]) == (3, 3, 3, 2, 1)
+    assert u1["conversion_rate"] == pytest.approx(2 / 3)
+    assert u1["cart_abandonment_rate"] == pytest.approx(1 / 3)
+    assert u1["coupon_usage_rate"] == pytest.approx(0.5)
+
+
+def test_affinity_brand_and_hour(profiles):
+    u1 = profiles["u1"]
+    # electronics: (view 1 + cart 3 + purchase 5) x 2 sessions = 18; apparel: view 1 + cart 3 = 4
+    assert u1["category_affinity"] == pytest.approx({"electronics": 18 / 22, "apparel": 4 / 22})
+    assert u1["top_categories"] == ["electronics", "apparel"]
+    # acme 6 events, zed 2 → 0.75² + 0.25²
+    assert u1["brand_concentration"] == pytest.approx(0.625)
+    # hour 20 has 6 events, hour 10 has 3
+    assert u1["preferred_hour"] == 20
+
+
+def test_non_buyer_is_a_prospect_and_churned(profiles):
+    u2 = profiles["u2"]
+    assert (u2["frequency"], u2["monetary"], u2["recency_days"], u2["avg_order_value"]) == (0, 0.0, None, None)
+    assert (u2["r_score"], u2["f_score"], u2["m_score"], u2["rfm_segment"]) == (1, 1, 1, "prospect")
+    assert u2["days_since_last_event"] == 39
+    assert u2["lifecycle_stage"] == "churned"
+    assert u2["cart_abandonment_rate"] is None and u2["coupon_usage_rate"] is None
+
+
+def test_events_after_snapshot_are_ignored(profiles):
+    u3 = profiles["u3"]
+    assert (u3["frequency"], u3["monetary"], u3["recency_days"]) == (3, 30.0, 0)
+
+
+def test_lifecycle_stages(profiles):
+    # u1: 2 orders, bought 2 days ago, customer since January → active; u3: 3 orders → loyal
+    assert profiles["u1"]["lifecycle_stage"] == "active"
+    assert profiles["u3"]["lifecycle_stage"] == "loyal"
+
+
+def test_rfm_scores_among_buyers(profiles):
+    # Two buyers: u3 more recent (0 vs 2 days), more frequent (3 vs 2), lower spend (30 vs 700).
+    u1, u3 = profiles["u1"], profiles["u3"]
+    assert u3["r_score"] > u1["r_score"]
+    assert u3["f_score"] > u1["f_score"]
+    assert u1["m_score"] > u3["m_score"]
+
+
+def test_score_thresholds(spark):
+    df = spark.createDataFrame([(0.0,), (5.0,), (10.0,), (25.0,), (90.0,)], "x double")
+    thresholds = [1.0, 6.0, 20.0, 50.0]
+    scores = [r[0] for r in df.select(score("x", thresholds)).collect()]
+    inverted = [r[0] for r in df.select(score("x", thresholds, invert=True)).collect()]
+    assert scores == [1, 2, 3, 4, 5]
+    assert inverted == [5, 4, 3, 2, 1]
+
+
+@pytest.mark.parametrize(
+    ("r", "f", "label"),
+    [(5, 5, "champions"), (5, 1, "new_customers"), (4, 1, "promising"), (3, 3, "need_attention"),
+     (1, 5, "cant_lose"), (2, 3, "at_risk"), (1, 1, "hibernating"), (3, 4, "loyal"), (3, 2, "about_to_sleep"),
+     (4, 2, "potential_loyalist")],
+)
+def test_rfm_label_grid(spark, r, f, label):
+    df = spark.createDataFrame([(r, f)], "r int, f int")
+    assert df.select(rfm_label(F.col("r"), F.col("f"))).first()[0] == label
