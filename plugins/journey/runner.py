@@ -7,9 +7,12 @@ import sys
 from collections.abc import Callable
 from datetime import date
 
+from journey.errors import JourneyError
 from journey.javacheck import JavaNotFoundError
 
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, JavaNotFoundError)
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError, FileNotFoundError, JavaNotFoundError, JourneyError,
+)
 
 
 def setup_logging() -> None:
