@@ -28,8 +28,11 @@ import pendulum
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Asset, Param, dag, task
 
+from journey.config import get_settings
+
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
 SEGMENTS_ASSET = Asset("journey_segments")
+SETTINGS = get_settings()  # environment only: no I/O at parse time
 SPARK_ENV = {"PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)}
 RUN_ARGS = ["--run-id", "{{ run_id }}"]
 SNAPSHOT_ARGS = ["--snapshot-date", "{{ ds }}", *RUN_ARGS]
@@ -44,7 +47,7 @@ def spark_job(task_id: str, script: str, args: list[str]) -> SparkSubmitOperator
         name=f"journey-{task_id}",
         application_args=args,
         env_vars=SPARK_ENV,
-        driver_memory=os.environ.get("JOURNEY_SPARK_DRIVER_MEMORY", "4g"),
+        driver_memory=SETTINGS.driver_memory,
         conf={"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false"},
     )
 
@@ -57,7 +60,11 @@ def spark_job(task_id: str, script: str, args: list[str]) -> SparkSubmitOperator
     max_active_runs=1,
     doc_md=__doc__,
     tags=["journey", "profiles", "segments", "spark"],
-    default_args={"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "owner": "data-engineering",
+        "retries": SETTINGS.task_retries,
+        "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds),
+    },
     params={
         "source": Param("", type="string", title="Events source",
                         description="File or folder of event files; empty = $JOURNEY_HOME/inbox/events"),

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from journey.config import ENV_DB_URL, ENV_HOME, ENV_LAKE, Settings
+from journey.config import ENV_DB_URL, ENV_HOME, ENV_LAKE, ENV_RETRY_DELAY, ENV_TASK_RETRIES, Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = PROJECT_ROOT / "dags"
@@ -29,6 +29,9 @@ def airflow_environment(settings: Settings, db_url: str, base: dict[str, str] | 
         ENV_LAKE: settings.lake,
         ENV_DB_URL: db_url,
         "PYSPARK_PYTHON": sys.executable,
+        # local runs: one quick retry instead of production's 2 x 5 minutes
+        ENV_TASK_RETRIES: env.get(ENV_TASK_RETRIES, "1"),
+        ENV_RETRY_DELAY: env.get(ENV_RETRY_DELAY, "5"),
         "PATH": f"{venv_bin}{os.pathsep}{env.get('PATH', '')}",
     })
     return env

@@ -12,11 +12,15 @@ ENV_SPARK_MASTER = "JOURNEY_SPARK_MASTER"  # default local[*]
 ENV_LAKE = "JOURNEY_LAKE"  # default $JOURNEY_HOME/lake; any Hadoop URI on a cluster
 ENV_SHUFFLE_PARTITIONS = "JOURNEY_SHUFFLE_PARTITIONS"  # default 8 (local mode)
 ENV_DRIVER_MEMORY = "JOURNEY_SPARK_DRIVER_MEMORY"  # default 4g
+ENV_TASK_RETRIES = "JOURNEY_TASK_RETRIES"  # default 2 (Airflow task retries)
+ENV_RETRY_DELAY = "JOURNEY_RETRY_DELAY_SECONDS"  # default 300
 
 DEFAULT_HOME = ".journey"
 DEFAULT_SPARK_MASTER = "local[*]"
 DEFAULT_SHUFFLE_PARTITIONS = 8
 DEFAULT_DRIVER_MEMORY = "4g"
+DEFAULT_TASK_RETRIES = 2
+DEFAULT_RETRY_DELAY_SECONDS = 300
 DB_SCHEMA = "journey"
 BI_ROLE = "journey_bi"
 
@@ -31,6 +35,8 @@ class Settings:
     lake: str
     shuffle_partitions: int
     driver_memory: str
+    task_retries: int
+    retry_delay_seconds: int
 
     @property
     def pg_dir(self) -> Path:
@@ -65,4 +71,6 @@ def get_settings(environ: dict[str, str] | None = None) -> Settings:
         lake=lake.rstrip("/"),
         shuffle_partitions=int(env.get(ENV_SHUFFLE_PARTITIONS) or DEFAULT_SHUFFLE_PARTITIONS),
         driver_memory=env.get(ENV_DRIVER_MEMORY) or DEFAULT_DRIVER_MEMORY,
+        task_retries=int(env.get(ENV_TASK_RETRIES) or DEFAULT_TASK_RETRIES),
+        retry_delay_seconds=int(env.get(ENV_RETRY_DELAY) or DEFAULT_RETRY_DELAY_SECONDS),
     )

@@ -382,8 +382,8 @@ def make_dirty(rng: np.random.Generator, events: pd.DataFrame, fraction: float) 
 
 def _event_date(event_time: pd.Series, fallback: str) -> np.ndarray:
     """File date of each row (its event date; unparsable or missing times go to the last day)."""
-    day = event_time.str.slice(0, 10)
-    valid = day.str.match(r"^\d{4}-\d{2}-\d{2}$").fillna(False) & (day <= fallback)
+    day = event_time.fillna("").str.slice(0, 10)
+    valid = day.str.match(r"^\d{4}-\d{2}-\d{2}$") & (day <= fallback)
     return np.where(valid, day, fallback)
 
 

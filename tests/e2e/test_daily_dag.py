@@ -92,3 +92,12 @@ def test_rerun_of_the_same_date_changes_no_counts(stack):
         cur.execute("SELECT curated, duplicates FROM journey.ingest_runs ORDER BY ingested_at DESC LIMIT 1")
         curated, duplicates = cur.fetchone()
     assert curated == 0 and duplicates == len(input_events(settings))  # everything was already ingested
+
+
+def test_failed_run_exits_non_zero_and_publishes_nothing(stack):
+    settings, env, log = stack
+    before = counts(settings)
+    conf = {"source": str(settings.inbox / "no-such-folder")}
+    assert airflow_env.test_dag("journey_daily_profiles", SNAPSHOT, conf, env, log) != 0
+    assert counts(settings) == before
+    assert "error: input not found:" in Path(log).read_text()
