@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from journey.report import print_summary
 
 DAG_ID = "journey_daily_profiles"
 END_DATE = "2026-10-31"
-PROGRESS_MARKERS = ("ingest ", "profiles ", "segments ", "published ", "quarantined", "  #", "lifecycle",
-                    "buyers:", "previous snapshot", "users:", "error:", "Traceback", "FAILED", "failed")
+LOG_LINE = re.compile(r"^\S+ \[(?P<level>\w+)\s*\] (?P<message>.*?)\s+\[(?P<logger>[\w.]+)\]")
+RUNNING_TASK = re.compile(r"running task <TaskInstance: [\w]+\.(?P<task>\w+) ")
+OUR_LINES = ("ingest ", "users:", "profiles ", "lifecycle:", "buyers:", "segments ", "#", "previous snapshot:",
+             "quarantined ", "published ", "error:")
 
 
 def _step(message: str) -> None:
@@ -41,9 +44,17 @@ def ensure_data(inbox: Path, users: int, days: int, seed: int) -> None:
 
 
 def _echo_progress(line: str) -> None:
-    """Show the lines of the Airflow run a person cares about."""
-    if any(marker in line for marker in PROGRESS_MARKERS):
-        print("    " + line.split("} ")[-1][-220:], flush=True)
+    """Show the lines of an Airflow run a person cares about: task starts, our jobs' output, errors."""
+    started = RUNNING_TASK.search(line)
+    if started:
+        print(f"  -> task {started.group('task')}", flush=True)
+        return
+    match = LOG_LINE.match(line)
+    if not match:
+        return
+    message, level = match.group("message"), match.group("level")
+    if message.startswith(OUR_LINES) or level in ("error", "critical"):
+        print(f"     {message}", flush=True)
 
 
 def run_demo(users: int, days: int, seed: int) -> int:

@@ -18,7 +18,7 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
 def setup_logging() -> None:
     """Plain, timestamped log lines on stderr."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("py4j", "pyspark"):
+    for noisy in ("py4j", "pyspark", "pgserver"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -41,6 +41,9 @@ class WarehouseError(JourneyError):
 
 def _embedded(settings: Settings):
     """Handle on the embedded server for this JOURNEY_HOME, starting it when needed."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import pgserver
 
     settings.pg_dir.mkdir(parents=True, exist_ok=True)
