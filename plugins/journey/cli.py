@@ -75,37 +75,25 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from exc
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
+def _checked(convert, accept, problem: str, noun: str = ""):
+    """argparse type: convert the text, then check it; failures name the value and the rule."""
+    kind = "whole number" if convert is int else "number"
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{noun}'{text}' is not a {kind}") from exc
+        if not accept(value):
+            raise argparse.ArgumentTypeError(problem.format(value))
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    """argparse type: a seed is a whole number >= 0."""
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"seed '{text}' is not a whole number") from exc
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed {value} must be 0 or more")
-    return value
-
-
-def _fraction(text: str) -> float:
-    """argparse type: a fraction in [0, 0.5]."""
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from exc
-    if not 0 <= value <= 0.5:
-        raise argparse.ArgumentTypeError(f"{value} must be between 0 and 0.5")
-    return value
+_positive = _checked(int, lambda v: v >= 1, "{} must be at least 1")
+_seed = _checked(int, lambda v: v >= 0, "seed {} must be 0 or more", noun="seed ")
+_fraction = _checked(float, lambda v: 0 <= v <= 0.5, "{} must be between 0 and 0.5")
 
 
 def _date(text: str) -> date:

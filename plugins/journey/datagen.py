@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -155,14 +155,14 @@ def make_products(rng: np.random.Generator, count: int) -> pd.DataFrame:
     price = np.round(np.array([BASE_PRICE[t] for t in tops]) * rng.lognormal(0.0, 0.6, count), 2)
     order = np.lexsort((price, sub_of))
     sub_of, tops, price = sub_of[order], tops[order], price[order]
-    brand = np.array([BRANDS[t][i] for t, i in zip(tops, rng.integers(0, 5, count))])
+    brand = np.array([BRANDS[t][i] for t, i in zip(tops, rng.integers(0, 5, count), strict=False)])
     low = np.array([MARGIN[t][0] for t in tops])
     high = np.array([MARGIN[t][1] for t in tops])
     names = [subcats[s][1].replace("_", " ").title() for s in sub_of]
     adjectives = np.array(ADJECTIVES)[rng.integers(0, len(ADJECTIVES), count)]
     return pd.DataFrame({
         "product_id": [f"p{i:05d}" for i in range(count)],
-        "title": [f"{b.title()} {a} {n} {m}" for b, a, n, m in zip(brand, adjectives, names, rng.integers(100, 999, count))],
+        "title": [f"{b.title()} {a} {n} {m}" for b, a, n, m in zip(brand, adjectives, names, rng.integers(100, 999, count), strict=False)],
         "category": [f"{subcats[s][0]}.{subcats[s][1]}" for s in sub_of],
         "brand": brand,
         "price": price,
@@ -178,7 +178,7 @@ def make_users(rng: np.random.Generator, count: int, start: date, days: int) -> 
     # 8% sign up inside the window; the rest up to two years before it
     inside = rng.random(count) < 0.08
     offset = np.where(inside, rng.integers(0, days, count), -rng.integers(1, 730, count))
-    codes, weights = zip(*COUNTRIES)
+    codes, weights = zip(*COUNTRIES, strict=False)
     return pd.DataFrame({
         "user_id": [f"u{i:06d}" for i in range(count)],
         "signup_date": [start + timedelta(days=int(d)) for d in offset],

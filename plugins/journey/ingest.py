@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -192,7 +192,7 @@ def run_ingest(
     """Ingest one batch of event files and return its accounting."""
     if fmt not in FORMATS:
         raise IngestError(f"unknown format '{fmt}': expected one of {', '.join(FORMATS)}")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         raw, files = read_source(spark, source, fmt)
     except SourceError as exc:

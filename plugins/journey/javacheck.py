@@ -40,15 +40,18 @@ def _candidates(environ: dict[str, str]) -> list[Path]:
     return [p for p in found if p.exists()]
 
 
+def _java_output(java: Path, flag: str) -> str:
+    """stdout + stderr of `java <flag>`, empty when it cannot run."""
+    try:
+        done = subprocess.run([str(java), flag], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout + done.stderr
+
+
 def _major_version(java: Path) -> int | None:
     """Major version printed by `java -version`, or None if it cannot be read."""
-    try:
-        out = subprocess.run(
-            [str(java), "-version"], capture_output=True, text=True, timeout=30
-        ).stderr
-    except (OSError, subprocess.SubprocessError):
-        return None
-    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', _java_output(java, "-version"))
     if not match:
         return None
     major = int(match.group(1))
@@ -57,13 +60,7 @@ def _major_version(java: Path) -> int | None:
 
 def _has_vector_module(java: Path) -> bool:
     """True when the runtime ships jdk.incubator.vector (trimmed runtimes do not)."""
-    try:
-        out = subprocess.run(
-            [str(java), "--list-modules"], capture_output=True, text=True, timeout=30
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return "jdk.incubator.vector" in out
+    return "jdk.incubator.vector" in _java_output(java, "--list-modules")
 
 
 def find_java(environ: dict[str, str] | None = None) -> JavaRuntime:

@@ -21,7 +21,6 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 
-
 def base_features() -> dict[str, F.Column]:
     """Behaviour features: log-transformed counts and money, rates with 0 for 'not applicable'."""
     return {
@@ -149,7 +148,7 @@ def match_ids(
         cur = np.array([[centroids[c][i] for i in shared] for c in order]) / scale
         old = np.array([[previous[p][feature_names[i]] for i in shared] for p in prev_ids]) / scale
         cost = np.sqrt(((cur[:, None, :] - old[None, :, :]) ** 2).sum(axis=2))
-        for row, col in zip(*linear_sum_assignment(cost)):
+        for row, col in zip(*linear_sum_assignment(cost), strict=False):
             if cost[row, col] <= max_distance:
                 mapping[order[row]] = prev_ids[col]
     next_id = max(previous, default=0) + 1
@@ -291,10 +290,10 @@ def segment_users(
         previous_centroids(previous_summary or []), clustering.feature_names,
         clustering.std, params.match_distance,
     )
-    by_id = {ids[c]: dict(zip(clustering.feature_names, v)) for c, v in centroids.items()}
+    by_id = {ids[c]: dict(zip(clustering.feature_names, v, strict=False)) for c, v in centroids.items()}
     names = name_segments(
-        by_id, dict(zip(clustering.feature_names, clustering.mean)),
-        dict(zip(clustering.feature_names, clustering.std)),
+        by_id, dict(zip(clustering.feature_names, clustering.mean, strict=False)),
+        dict(zip(clustering.feature_names, clustering.std, strict=False)),
     )
     lookup = profiles.sparkSession.createDataFrame(
         [(c, ids[c], names[ids[c]]) for c in sorted(ids)], "cluster int, segment_id int, segment_name string"

@@ -196,7 +196,7 @@ def _pg_array(values: list | None) -> str | None:
 def _csv_ready(batch: pa.RecordBatch) -> pa.RecordBatch:
     """Batch with list columns as array literals (other types CSV-encode as PostgreSQL reads them)."""
     arrays = []
-    for column, field in zip(batch.columns, batch.schema):
+    for column, field in zip(batch.columns, batch.schema, strict=False):
         if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
             column = pa.array([_pg_array(v) for v in column.to_pylist()], pa.string())
         arrays.append(column)

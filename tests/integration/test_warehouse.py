@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import psycopg2
 import pyarrow as pa
@@ -79,11 +79,11 @@ def test_copy_round_trips_awkward_values(conn):
         got = cur.fetchall()
     conn.rollback()
     assert got[0] == ("", None, None, None, False, [], None)
-    assert got[1] == (None, datetime(2026, 1, 1, tzinfo=timezone.utc), date(2020, 2, 29), -0.25, None, None,
+    assert got[1] == (None, datetime(2026, 1, 1, tzinfo=UTC), date(2020, 2, 29), -0.25, None, None,
                       {"unknown": 1.0})
     first = got[2]
     assert first[0] == 'a,b "quoted"\nnext line'
-    assert first[1] == datetime(2026, 10, 31, 23, 59, 59, 123000, tzinfo=timezone.utc)
+    assert first[1] == datetime(2026, 10, 31, 23, 59, 59, 123000, tzinfo=UTC)
     assert first[2:] == (date(2026, 10, 31), 1.5, True, ["x", 'y "z"', "a,b"], {"k": [1, 2]})
 
 

@@ -56,10 +56,10 @@ def test_events_are_valid_canonical_rows(clean):
 
 def test_every_purchase_follows_a_cart_of_the_same_product(clean):
     _, _, events = clean
-    carts = set(zip(*[events.loc[events["event_type"] == "add_to_cart", c] for c in ("session_id", "product_id")]))
+    carts = set(zip(*[events.loc[events["event_type"] == "add_to_cart", c] for c in ("session_id", "product_id")], strict=False))
     buys = events[events["event_type"] == "purchase"]
     assert len(buys) > 0
-    assert all(key in carts for key in zip(buys["session_id"], buys["product_id"]))
+    assert all(key in carts for key in zip(buys["session_id"], buys["product_id"], strict=False))
 
 
 def test_time_increases_within_sessions(clean):
@@ -96,7 +96,7 @@ def test_dirty_rows_are_injected_and_listed(tmp_path):
     clean_rows = summary.events - touched["defect"].eq("duplicate").sum()
     assert len(touched) == round(0.07 * clean_rows)
     assert set(touched["defect"]) == set(DEFECTS)
-    by_defect = dict(zip(touched["event_id"], touched["defect"]))
+    by_defect = dict(zip(touched["event_id"], touched["defect"], strict=False))
     rows = events.set_index("event_id")
     nulls = [e for e, d in by_defect.items() if d == "null_user_id"]
     assert rows.loc[nulls, "user_id"].isna().all()

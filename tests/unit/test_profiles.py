@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from pyspark.sql import functions as F
@@ -15,7 +15,7 @@ SNAPSHOT = date(2026, 10, 10)
 
 def ts(day: int, hour: int, minute: int = 0, month: int = 10) -> datetime:
     """A UTC timestamp in 2026."""
-    return datetime(2026, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
 def event(eid, when, user, session, etype, product=None, category=None, brand=None, price=None, qty=1):
