@@ -7,6 +7,12 @@ reason) → build **user profiles** (RFM, behaviour, category affinity, lifecycl
 profiles, segments, segment history/summary/transitions and the ingest accounting to
 PostgreSQL (schema `journey`) in one transaction.
 
+Every Spark step ends with a **Great Expectations gate** on what it wrote (events: schema,
+types, keys, ranges, uniqueness, daily volume against the trailing 7-day median, share of
+the batch quarantined; profiles; segments). A failed `error` check fails the task, so
+nothing is published; results go to `journey.dq_results` and Data Docs under
+`$JOURNEY_HOME/reports/dq/` (path in the task log).
+
 The logical date is the snapshot date. Spark steps run through `spark-submit` on the
 `spark_default` connection (`local[*]` unless it points at a cluster).
 

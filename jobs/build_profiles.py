@@ -10,6 +10,8 @@ from pyspark.sql import functions as F
 from journey import lake
 from journey.config import get_settings
 from journey.profiles import ProfileParams, build_profiles
+from journey.quality.daily import check_profiles
+from journey.quality.suites import QualityParams
 from journey.runner import iso_date, run_main
 from journey.spark import get_spark
 
@@ -46,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         print("  warning: no events in the look-back window", file=sys.stderr)
     buyers = written.where(F.col("frequency") > 0).count()
     print(f"  buyers: {buyers:,}")
+    check_profiles(settings, written, args.run_id, QualityParams())
     return 0
 
 

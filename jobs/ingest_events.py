@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 
 from journey import ingest, users
 from journey.config import get_settings
+from journey.quality.daily import check_events
+from journey.quality.suites import QualityParams
 from journey.runner import run_main
 from journey.spark import get_spark
 
@@ -34,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for reason, rows in result.by_reason.items():
         print(f"  quarantined {rows:,} rows: {reason}")
+    check_events(spark, settings, result, QualityParams(), datetime.fromisoformat(result.ingested_at))
     users_file = args.users or (str(settings.inbox / "users.csv") if (settings.inbox / "users.csv").exists() else "")
     if users_file:
         loaded = users.ingest_users(spark, settings, users_file, args.run_id)

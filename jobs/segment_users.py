@@ -9,6 +9,8 @@ from pyspark.sql import functions as F
 
 from journey import lake
 from journey.config import get_settings
+from journey.quality.daily import check_segments
+from journey.quality.suites import QualityParams
 from journey.runner import iso_date, run_main
 from journey.segmentation import SegmentParams, segment_users
 from journey.spark import get_spark
@@ -66,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  #{row['segment_id']} {row['segment_name']}: {row['users']:,} users, "
               f"{row['revenue_share']:.0%} of revenue")
     print(f"  previous snapshot: {previous or 'none (first run)'}")
+    check_segments(
+        settings, spark.read.parquet(lake.snapshot_path(settings, lake.SEGMENTS, date)),
+        spark.read.parquet(lake.snapshot_path(settings, lake.SEGMENT_SUMMARY, date)),
+        spark.read.parquet(profiles_path).count(), args.run_id,
+        QualityParams(k_min=args.k_min, k_max=args.k_max),
+    )
     return 0
 
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from journey.config import get_settings
+
+
+def pytest_configure(config):
+    """Give each session its own base temp dir outside /tmp/pytest-of-<user>.
+
+    The embedded PostgreSQL runs as another OS user (root cannot run it), and pytest resets
+    /tmp/pytest-of-<user> to mode 0700 whenever any session starts, which would lock that
+    user out of the data directories of servers already running under it.
+    """
+    if not config.option.basetemp:
+        config.option.basetemp = tempfile.mkdtemp(prefix="journey-pytest-")
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # its shutdown chatter outlives pytest's streams
 
 
 @pytest.fixture(scope="session")

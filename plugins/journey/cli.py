@@ -52,12 +52,39 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     """journey ingest: run the ingest job in this process."""
+    return _run_ingest_job(args.source, args.format, args.run_id)
+
+
+def _quarantine(args: argparse.Namespace) -> int:
+    """journey quarantine show|replay."""
+    from journey import quarantine
+
+    settings = get_settings()
+    if args.action == "show":
+        if not args.run_id:
+            found = quarantine.runs(settings, args.dataset)
+            print(f"runs with quarantined {args.dataset} rows: {', '.join(found) or 'none'}")
+            return 0
+        print("\n".join(quarantine.show(settings, args.run_id, args.dataset, args.limit)))
+        return 0
+    if not args.run_id:
+        raise ValueError("replay needs --run-id (see `journey quarantine show` for the runs)")
+    path, written, skipped = quarantine.replay_file(settings, args.run_id, args.dataset)
+    print(f"wrote {written:,} quarantined rows to {path}" + (f" ({skipped:,} unsplittable lines skipped)" if skipped else ""))
+    if args.extract_only or not written:
+        return 0
+    fmt = quarantine.original_format(settings, args.run_id)
+    return _run_ingest_job(str(path), fmt, f"replay__{args.run_id}")
+
+
+def _run_ingest_job(source: str, fmt: str, run_id: str) -> int:
+    """Run jobs/ingest_events.py in this process."""
     import runpy
 
     from journey.airflow_env import PROJECT_ROOT
 
     job = runpy.run_path(str(PROJECT_ROOT / "jobs" / "ingest_events.py"))
-    return job["main"](["--source", args.source, "--format", args.format, "--run-id", args.run_id])
+    return job["main"](["--source", source, "--format", fmt, "--run-id", run_id])
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -135,6 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--format", default="canonical", help="canonical or rees46")
     ing.add_argument("--run-id", default=f"cli__{date.today().isoformat()}")
     ing.set_defaults(func=_ingest)
+
+    quar = sub.add_parser("quarantine", help="inspect quarantined rows, or re-ingest them after a fix")
+    quar.add_argument("action", choices=["show", "replay"])
+    quar.add_argument("--run-id", default="", help="ingest run whose rows to show/replay (omit to list runs)")
+    quar.add_argument("--dataset", default="events", choices=["events", "users"])
+    quar.add_argument("--limit", type=_positive, default=20, help="rows to print with show")
+    quar.add_argument("--extract-only", action="store_true", help="replay: only write the rows file")
+    quar.set_defaults(func=_quarantine)
 
     demo = sub.add_parser("demo", help="generate data and run the daily DAG end to end")
     demo.add_argument("--users", type=_positive, default=20_000)

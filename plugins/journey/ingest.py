@@ -26,6 +26,8 @@ from journey.sources import SourceError, read_source
 log = logging.getLogger(__name__)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+PRICE_CEILING = 50_000.0  # same default as QualityParams.price_ceiling
+TIME_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
 ZONE_SUFFIX = r"(?i)(Z|[+-]\d{2}(:?\d{2})?|\s?UTC|\s?GMT)$"
 PRICED_EVENT_TYPES = ("add_to_cart", "purchase")
 
@@ -84,6 +86,8 @@ def _rules(now: datetime) -> list[tuple[str, F.Column, F.Column]]:
     return [
         ("malformed_row", F.col("_corrupt_record").isNotNull(),
          F.concat(F.lit("line has the wrong number of fields: "), F.col("_corrupt_record"))),
+        ("invalid_encoding", F.col("raw").contains("\ufffd"),
+         F.lit("row holds bytes that are not UTF-8 text (shown as \ufffd in raw)")),
         ("missing_event_time", _blank("event_time"), F.lit("event_time is empty")),
         ("unparsable_timestamp", F.col("_ts").isNull(),
          F.concat(F.lit("event_time '"), ts_text, F.lit("' is not an ISO-8601 timestamp"))),
@@ -91,6 +95,8 @@ def _rules(now: datetime) -> list[tuple[str, F.Column, F.Column]]:
          F.concat(F.lit("event_time '"), ts_text, F.lit("' has no time zone (expected Z or +hh:mm)"))),
         ("future_timestamp", F.col("_ts") > F.lit(now + FUTURE_TOLERANCE),
          F.concat(F.lit("event_time '"), ts_text, F.lit(f"' is after ingest time {now.isoformat()}"))),
+        ("timestamp_before_floor", F.col("_ts") < F.lit(TIME_FLOOR),
+         F.concat(F.lit("event_time '"), ts_text, F.lit(f"' is before {TIME_FLOOR.date().isoformat()}"))),
         ("missing_user_id", _blank("user_id"), F.lit("user_id is empty")),
         ("unknown_event_type", ~F.coalesce(F.col("event_type").isin(*EVENT_TYPES), F.lit(False)),
          F.concat(F.lit("event_type '"), F.coalesce(F.col("event_type"), F.lit("")),
@@ -102,6 +108,8 @@ def _rules(now: datetime) -> list[tuple[str, F.Column, F.Column]]:
          F.concat(F.lit("price is empty on a "), F.col("event_type"), F.lit(" event"))),
         ("negative_price", F.col("_price") < 0,
          F.concat(F.lit("price "), price_text, F.lit(" is below zero"))),
+        ("price_above_ceiling", F.col("_price") > PRICE_CEILING,
+         F.concat(F.lit("price "), price_text, F.lit(f" is above the ceiling of {PRICE_CEILING:,.0f}"))),
         ("invalid_quantity", F.col("_quantity").isNull() | (F.col("_quantity") < 1),
          F.concat(F.lit("quantity '"), F.coalesce(F.col("quantity"), F.lit("")),
                   F.lit("' is not a whole number of at least 1"))),
@@ -199,6 +207,9 @@ def run_ingest(
         raise IngestError(str(exc)) from exc
     classified = classify(to_canonical(raw, fmt), now).persist(StorageLevel.MEMORY_AND_DISK)
     counts = _reason_counts(classified)
+    if not counts:
+        classified.unpersist()
+        raise IngestError(f"no data rows in {source}: {len(files)} file(s) hold a header only")
     quarantine_target = lake.quarantine_path(settings, "events", run_id)
     _quarantine(classified, run_id, quarantine_target)
 

@@ -8,7 +8,7 @@ from journey import warehouse
 from journey.config import Settings
 
 TABLES = ("user_profiles", "user_segments", "segment_history", "segment_summary", "segment_transitions",
-          "ingest_runs", "quarantine_summary")
+          "ingest_runs", "quarantine_summary", "dq_results")
 
 
 def _rows(conn, sql: str, params: tuple = ()) -> list[tuple]:
@@ -31,6 +31,12 @@ def summary_lines(settings: Settings, snapshot: date | None = None) -> list[str]
             for reason, rows in _rows(conn, "SELECT reason, rows FROM journey.quarantine_summary WHERE run_id = %s "
                                             "ORDER BY rows DESC", (run_id,)):
                 lines.append(f"  quarantined {rows:,}: {reason}")
+            checks = _rows(conn, "SELECT dataset, count(*), count(*) FILTER (WHERE NOT success AND severity = 'error'), "
+                                 "count(*) FILTER (WHERE NOT success AND severity = 'warn') FROM journey.dq_results "
+                                 "WHERE run_id = %s GROUP BY dataset ORDER BY min(checked_at)", (run_id,))
+            if checks:
+                lines.append("Quality gates: " + "; ".join(
+                    f"{dataset} {n} checks, {errors} failed, {warns} warnings" for dataset, n, errors, warns in checks))
         segments = _rows(conn, "SELECT segment_id, segment_name, users, user_share, revenue_share, k, silhouette "
                                "FROM journey.segment_summary WHERE snapshot_date = %s ORDER BY segment_id",
                          (snapshot,))
@@ -42,6 +48,7 @@ def summary_lines(settings: Settings, snapshot: date | None = None) -> list[str]
     lines.append("Warehouse tables (schema journey): " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
     lines.append(f"Database: {warehouse.database_url(settings)}  (read-only role for BI: journey_bi)")
     lines.append(f"Lake: {settings.lake}")
+    lines.append(f"Data Docs: {settings.reports_dir / 'dq' / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}")
     return lines
 
 

@@ -48,13 +48,18 @@ QUARANTINE_COLUMNS: dict[str, str] = {
 # Reason codes for rejected event rows (one per row: the first rule that failed).
 REJECT_REASONS: dict[str, str] = {
     "malformed_row": "the line could not be split into the expected columns",
+    "invalid_encoding": "the row holds bytes that are not UTF-8 text",
     "missing_event_time": "event_time is empty",
     "unparsable_timestamp": "event_time is not a timestamp in a known format",
+    "timestamp_without_zone": "event_time has no time zone",
     "future_timestamp": "event_time is after the ingest time",
+    "timestamp_before_floor": "event_time is before 2000-01-01",
     "missing_user_id": "user_id is empty",
     "unknown_event_type": f"event_type is not one of {', '.join(EVENT_TYPES)}",
     "invalid_price": "price is not a number",
+    "missing_price": "price is empty on an add_to_cart or purchase",
     "negative_price": "price is below zero",
+    "price_above_ceiling": "price is above the configured ceiling",
     "invalid_quantity": "quantity is not a whole number of at least 1",
 }
 

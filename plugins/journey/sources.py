@@ -89,7 +89,7 @@ def csv_header(path: str) -> list[str] | None:
     if not head.strip():
         return None
     try:
-        first_line = head.decode("utf-8-sig").splitlines()[0]
+        first_line = head.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError as exc:
         raise SourceError(f"{path}: header is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     return [name.strip() for name in next(csv.reader(io.StringIO(first_line)))]
@@ -115,7 +115,8 @@ def _with_lineage(df: DataFrame, columns: list[str], path: str) -> DataFrame:
     """Add source_file and the raw row as JSON text."""
     if CORRUPT not in df.columns:
         df = df.withColumn(CORRUPT, F.lit(None).cast("string"))
-    raw = F.coalesce(F.col(CORRUPT), F.to_json(F.struct(*[F.col(f"`{c}`") for c in columns])))
+    as_json = F.to_json(F.struct(*[F.col(f"`{c}`") for c in columns]), {"ignoreNullFields": "false"})
+    raw = F.coalesce(F.col(CORRUPT), as_json)
     return df.withColumns({"source_file": F.lit(path), "raw": raw})
 
 

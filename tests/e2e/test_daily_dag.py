@@ -6,6 +6,7 @@ code under test.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from journey.config import get_settings
 from journey.datagen import generate
 
 SNAPSHOT = "2026-10-31"
+REES46 = Path(__file__).resolve().parents[3] / "shared" / "data" / "rees46_2019-10-01_sample.csv"
 TABLES = ("user_profiles", "user_segments", "segment_history", "segment_summary", "segment_transitions",
           "ingest_runs", "quarantine_summary")
 
@@ -101,3 +103,60 @@ def test_failed_run_exits_non_zero_and_publishes_nothing(stack):
     assert airflow_env.test_dag("journey_daily_profiles", SNAPSHOT, conf, env, log) != 0
     assert counts(settings) == before
     assert "error: input not found:" in Path(log).read_text()
+
+
+def table_digest(settings, table: str) -> tuple[int, str]:
+    """Row count and md5 of every row's text, in key order: equal digests = identical content."""
+    with warehouse.connect(settings) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t.user_id), '')) "
+                    f"FROM journey.{table} t")
+        return cur.fetchone()
+
+
+def test_failed_gate_leaves_tables_unchanged_and_fixed_rerun_publishes(stack):
+    settings, env, log = stack
+    day_file = sorted((settings.inbox / "events").glob("*.parquet"))[-1]
+    clean = pd.read_parquet(day_file)
+    broken = clean.copy()
+    broken.loc[broken.index[: len(broken) // 5], "price"] = -1.0  # 20% of the day's rows now invalid
+    (settings.inbox / "bad").mkdir()
+    broken.to_parquet(settings.inbox / "bad" / day_file.name, index=False)
+    before = table_digest(settings, "user_segments")
+
+    failed = airflow_env.test_dag("journey_daily_profiles", "2026-11-01", {"source": str(settings.inbox / "bad")},
+                                  env, log)
+    assert failed != 0
+    assert table_digest(settings, "user_segments") == before
+    with warehouse.connect(settings) as conn, conn.cursor() as cur:
+        cur.execute("SELECT column_name, success FROM journey.dq_results WHERE dataset = 'events' "
+                    "AND severity = 'error' AND NOT success")
+        assert cur.fetchall() == [("quarantined_share", False)]
+
+    (settings.inbox / "fixed").mkdir()
+    clean.to_parquet(settings.inbox / "fixed" / day_file.name, index=False)
+    fixed = airflow_env.test_dag("journey_daily_profiles", "2026-11-01", {"source": str(settings.inbox / "fixed"),
+                                 "k_min": 3, "k_max": 5}, env, log)
+    assert fixed == 0, Path(log).read_text()[-4000:]
+    with warehouse.connect(settings) as conn, conn.cursor() as cur:
+        cur.execute("SELECT min(snapshot_date), count(*) FROM journey.user_segments")
+        assert cur.fetchone() == (date(2026, 11, 1), len(input_events(settings).groupby("user_id")))
+        cur.execute("SELECT previous_snapshot_date, sum(users) FROM journey.segment_transitions "
+                    "WHERE snapshot_date = '2026-11-01' GROUP BY 1")
+        assert cur.fetchall() == [(date(2026, 10, 31), len(input_events(settings).groupby("user_id")))]
+
+
+@pytest.mark.skipif(not REES46.exists(), reason=f"REES46 sample not found at {REES46}")
+def test_rees46_sample_through_the_dag_is_a_backfill(stack):
+    settings, env, log = stack
+    current = table_digest(settings, "user_segments")
+    code = airflow_env.test_dag("journey_daily_profiles", "2019-10-01",
+                                {"source": str(REES46), "format": "rees46", "k_min": 3, "k_max": 5}, env, log)
+    assert code == 0, Path(log).read_text()[-4000:]
+    with warehouse.connect(settings) as conn, conn.cursor() as cur:
+        cur.execute("SELECT rows_read, curated, quarantined, duplicates FROM journey.ingest_runs "
+                    "WHERE min_event_date = '2019-10-01'")
+        assert cur.fetchall() == [(17434, 17429, 0, 5)]
+        cur.execute("SELECT count(*) FROM journey.segment_history WHERE snapshot_date = '2019-10-01'")
+        assert cur.fetchone()[0] == 4504  # every user of the sample has a segment in the history
+    # an older snapshot is history only: the current tables keep the newer one
+    assert table_digest(settings, "user_segments") == current

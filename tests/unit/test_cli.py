@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ JOURNEY = str(Path(sys.executable).parent / "journey")
 
 def run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
     """Run the installed `journey` command in an isolated home."""
-    env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "JOURNEY_HOME": str(tmp_path / "home")}
+    env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "JOURNEY_HOME": str(tmp_path / "home"),
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     return subprocess.run([JOURNEY, *args], capture_output=True, text=True, env=env, timeout=300)
 
 

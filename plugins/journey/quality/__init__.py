@@ -1,0 +1,1 @@
+"""Data-quality gates: expectation suites, their GX runs, recording and enforcement."""

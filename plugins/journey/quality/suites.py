@@ -1,0 +1,138 @@
+"""Expectation suites of every hand-off, each expectation tagged error (stops) or warn (recorded).
+
+A suite is a list of `Check`s built from plain parameters; the GX objects are created only
+when a suite is run (`journey.quality.gx_run`), so this module imports no heavy library.
+Datasets are prepared by `prepare_*` helpers that add the derived columns some rules need
+(affinity sum, holdout flag, ...), so every rule is a plain column expectation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from journey.schemas import CURATED_EVENT_COLUMNS, EVENT_TYPES, LIFECYCLE_STAGES
+
+ERROR, WARN = "error", "warn"
+
+
+@dataclass(frozen=True)
+class QualityParams:
+    """Thresholds of the gates (defaults are what the daily DAG uses)."""
+
+    price_ceiling: float = 50_000.0
+    time_floor: datetime = datetime(2000, 1, 1)
+    max_quarantine_share: float = 0.05
+    volume_band: tuple[float, float] = (0.5, 2.0)
+    volume_history_days: int = 7
+    volume_min_history: int = 3
+    k_min: int = 3
+    k_max: int = 8
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation: GX class name, its keyword arguments, and its severity."""
+
+    expectation: str
+    kwargs: dict = field(default_factory=dict)
+    severity: str = ERROR
+
+    @property
+    def column(self) -> str | None:
+        """Column the check is about, if any."""
+        return self.kwargs.get("column")
+
+
+def _not_null(*columns: str) -> list[Check]:
+    """Non-null checks (errors) for each column."""
+    return [Check("ExpectColumnValuesToNotBeNull", {"column": c}) for c in columns]
+
+
+SPARK_TYPES = {"string": "StringType", "timestamp": "TimestampType", "double": "DoubleType",
+               "int": "IntegerType", "date": "DateType"}
+
+
+def events_suite(params: QualityParams, now: datetime) -> list[Check]:
+    """Curated events of a batch: schema, types, keys, ranges, uniqueness."""
+    return [
+        Check("ExpectTableColumnsToMatchSet", {"column_set": list(CURATED_EVENT_COLUMNS), "exact_match": True}),
+        *[Check("ExpectColumnValuesToBeOfType", {"column": c, "type_": SPARK_TYPES[t]})
+          for c, t in CURATED_EVENT_COLUMNS.items()],
+        *_not_null("event_id", "event_time", "user_id", "session_id", "event_type", "event_date"),
+        Check("ExpectColumnValuesToBeInSet", {"column": "event_type", "value_set": list(EVENT_TYPES)}),
+        Check("ExpectColumnValuesToBeBetween", {"column": "price", "min_value": 0.0, "max_value": params.price_ceiling}),
+        Check("ExpectColumnValuesToBeBetween", {"column": "quantity", "min_value": 1}),
+        Check("ExpectColumnValuesToBeBetween", {"column": "event_time", "min_value": params.time_floor,
+                                                "max_value": now.replace(tzinfo=None) + timedelta(minutes=5)}),
+        Check("ExpectColumnValuesToBeUnique", {"column": "event_id"}),
+        Check("ExpectColumnValuesToNotBeNull", {"column": "product_id", "mostly": 0.5}, WARN),
+    ]
+
+
+def volume_suite(params: QualityParams) -> list[Check]:
+    """Per-day volume ratio to the trailing median (prepared by `volume_ratios`)."""
+    low, high = params.volume_band
+    return [Check("ExpectColumnValuesToBeBetween", {"column": "ratio_to_median", "min_value": low, "max_value": high})]
+
+
+def quarantine_suite(params: QualityParams) -> list[Check]:
+    """Share of the batch that was quarantined (one-row frame from the ingest accounting)."""
+    return [Check("ExpectColumnValuesToBeBetween",
+                  {"column": "quarantined_share", "min_value": 0.0, "max_value": params.max_quarantine_share})]
+
+
+def profiles_suite(params: QualityParams) -> list[Check]:
+    """Profiles of a snapshot (with `affinity_sum` added by prepare_profiles)."""
+    return [
+        Check("ExpectColumnValuesToBeUnique", {"column": "user_id"}),
+        *_not_null("user_id", "frequency", "monetary", "rfm_segment", "lifecycle_stage"),
+        Check("ExpectColumnValuesToBeBetween", {"column": "recency_days", "min_value": 0}),
+        Check("ExpectColumnValuesToBeBetween", {"column": "days_since_last_event", "min_value": 0}),
+        Check("ExpectColumnValuesToBeBetween", {"column": "monetary", "min_value": 0.0}),
+        Check("ExpectColumnValuesToBeBetween", {"column": "affinity_sum", "min_value": 1 - 1e-6, "max_value": 1 + 1e-6}),
+        *[Check("ExpectColumnValuesToBeBetween", {"column": c, "min_value": 1, "max_value": 5})
+          for c in ("r_score", "f_score", "m_score")],
+        Check("ExpectColumnValuesToBeInSet", {"column": "lifecycle_stage", "value_set": list(LIFECYCLE_STAGES)}),
+        Check("ExpectColumnValuesToBeBetween", {"column": "conversion_rate", "min_value": 0.0, "max_value": 1.0}, WARN),
+    ]
+
+
+def segments_suite(params: QualityParams, profiled_users: int, segment_ids: list[int]) -> list[Check]:
+    """User → segment rows: every profiled user exactly once, ids known to the summary."""
+    return [
+        Check("ExpectTableRowCountToEqual", {"value": profiled_users}),
+        Check("ExpectColumnValuesToBeUnique", {"column": "user_id"}),
+        *_not_null("user_id", "segment_id", "segment_name"),
+        Check("ExpectColumnValuesToBeInSet", {"column": "segment_id", "value_set": segment_ids}),
+    ]
+
+
+def segment_summary_suite(params: QualityParams, segmented_users: int) -> list[Check]:
+    """Segment summary: no empty segment, k within range, sizes add up to the users."""
+    return [
+        Check("ExpectColumnValuesToBeBetween", {"column": "users", "min_value": 1}),
+        Check("ExpectColumnValuesToBeBetween", {"column": "k", "min_value": params.k_min, "max_value": params.k_max}),
+        Check("ExpectColumnSumToBeBetween", {"column": "users", "min_value": segmented_users,
+                                             "max_value": segmented_users}),
+        Check("ExpectColumnValuesToBeUnique", {"column": "segment_id"}),
+        Check("ExpectColumnValuesToBeUnique", {"column": "segment_name"}, WARN),
+    ]
+
+
+def assignments_suite(budget: float) -> list[Check]:
+    """Campaign assignments (prepared by `prepare_assignments`): caps, budget, holdout, consent."""
+    return [
+        Check("ExpectColumnValuesToBeBetween", {"column": "coupons_for_user", "max_value": 1}),
+        Check("ExpectColumnSumToBeBetween", {"column": "expected_cost", "min_value": 0.0, "max_value": budget}),
+        Check("ExpectColumnValuesToBeInSet", {"column": "in_holdout", "value_set": [False]}),
+        Check("ExpectColumnValuesToBeInSet", {"column": "has_consent", "value_set": [True]}),
+    ]
+
+
+def recommendations_suite() -> list[Check]:
+    """Recommendation rows (prepared by `prepare_recommendations`): no repeats, nothing already bought."""
+    return [
+        Check("ExpectColumnValuesToBeInSet", {"column": "times_recommended", "value_set": [1]}),
+        Check("ExpectColumnValuesToBeInSet", {"column": "already_purchased", "value_set": [False]}),
+    ]
