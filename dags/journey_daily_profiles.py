@@ -61,7 +61,7 @@ def spark_job(task_id: str, script: str, args: list[str]) -> SparkSubmitOperator
 @dag(
     dag_id="journey_daily_profiles",
     schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    start_date=pendulum.datetime(2010, 1, 1, tz="UTC"),  # early, so backfills of old feeds run (catchup is off)
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
