@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -164,10 +165,12 @@ def enforce(dataset: str, outcomes: list[Outcome]) -> None:
 
 def gate(settings: Settings, run_id: str, dataset: str, suites: list[tuple[str, object, list[Check]]]) -> list[Outcome]:
     """Run (suite name, DataFrame, checks) triples, record, print, then enforce."""
+    started = time.perf_counter()
     outcomes = [o for name, df, checks in suites for o in run_suite(settings, df, dataset, name, checks, run_id)]
     record(settings, run_id, dataset, outcomes)
     for line in summarise(dataset, outcomes):
         print(line)
+    print(f"  gate time: {time.perf_counter() - started:.1f} s")
     print(f"  data docs: {docs_index(settings)}")
     enforce(dataset, outcomes)
     return outcomes
