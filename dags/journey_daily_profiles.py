@@ -17,8 +17,10 @@ The logical date is the snapshot date. Spark steps run through `spark-submit` on
 `spark_default` connection (`local[*]` unless it points at a cluster).
 
 **Params**: `source` (events file or folder; empty = `$JOURNEY_HOME/inbox/events`),
-`format` (`canonical` or `rees46`), `users` (optional users CSV), segmentation `k_min`/`k_max`,
-profile `lookback_days`.
+`format` (`canonical`, `rees46`, `transactions` order lines, or `mapped` with `mapping` = a
+YAML column-mapping file; see docs/formats.md), `users` (optional users CSV), segmentation
+`k_min`/`k_max`, profile `lookback_days`. Transaction-only feeds have no views or carts: the
+profile and segment steps say so in their logs and still publish.
 
 Emits the `journey_segments` asset when the warehouse tables are published.
 """
@@ -74,7 +76,10 @@ def spark_job(task_id: str, script: str, args: list[str]) -> SparkSubmitOperator
     params={
         "source": Param("", type="string", title="Events source",
                         description="File or folder of event files; empty = $JOURNEY_HOME/inbox/events"),
-        "format": Param("canonical", type="string", enum=["canonical", "rees46"], title="Feed format"),
+        "format": Param("canonical", type="string", enum=["canonical", "rees46", "transactions", "mapped"],
+                        title="Feed format"),
+        "mapping": Param("", type="string", title="Column mapping",
+                         description="YAML mapping file, for format 'mapped' only (docs/formats.md)"),
         "users": Param("", type="string", title="Users CSV", description="Optional users dimension file"),
         "k_min": Param(3, type="integer", minimum=2, maximum=20, title="Smallest k to try"),
         "k_max": Param(8, type="integer", minimum=2, maximum=30, title="Largest k to try"),
@@ -84,7 +89,7 @@ def spark_job(task_id: str, script: str, args: list[str]) -> SparkSubmitOperator
 def journey_daily_profiles():
     """Ingest → profiles → segments → publish."""
     ingest = spark_job("ingest_events", "ingest_events.py", [
-        "--source", "{{ params.source }}", "--format", "{{ params.format }}",
+        "--source", "{{ params.source }}", "--format", "{{ params.format }}", "--mapping", "{{ params.mapping }}",
         "--users", "{{ params.users }}", *RUN_ARGS,
     ])
     profiles = spark_job("build_profiles", "build_profiles.py",

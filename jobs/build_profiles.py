@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 
 from journey import lake
 from journey.config import get_settings
-from journey.profiles import ProfileParams, build_profiles
+from journey.profiles import ProfileParams, absent_behaviour, build_profiles
 from journey.quality.daily import check_profiles
 from journey.quality.suites import QualityParams
 from journey.runner import iso_date, run_main
@@ -48,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         print("  warning: no events in the look-back window", file=sys.stderr)
     buyers = written.where(F.col("frequency") > 0).count()
     print(f"  buyers: {buyers:,}")
+    absent = absent_behaviour(written) if stages else []
+    if absent:
+        print(f"  note: no {', '.join(absent)} events in the window (a transaction-only feed has no views or carts): "
+              "those counts are 0, cart_abandonment_rate is empty, conversion_rate = orders / sessions")
     check_profiles(settings, written, args.run_id, QualityParams())
     return 0
 

@@ -6,7 +6,8 @@ import argparse
 import sys
 from datetime import datetime
 
-from journey import ingest, users
+from journey import ingest, products, users
+from journey.adapters import feed_format
 from journey.config import get_settings
 from journey.quality.daily import check_events
 from journey.quality.suites import QualityParams
@@ -19,6 +20,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--source", default="", help="file or folder of events (default: $JOURNEY_HOME/inbox/events)")
     parser.add_argument("--format", default="canonical", choices=ingest.FORMATS)
+    parser.add_argument("--mapping", default="", help="YAML column mapping (format 'mapped'; see docs/formats.md)")
     parser.add_argument("--users", default="", help="users CSV to load as the users dimension (optional)")
     parser.add_argument("--run-id", required=True)
     return parser.parse_args(argv)
@@ -27,10 +29,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Ingest and print the accounting."""
     args = parse_args(argv)
+    feed_format(args.format, args.mapping or None)  # a bad format or mapping fails before Spark starts
     settings = get_settings()
     source = args.source or str(settings.inbox / "events")
     spark = get_spark("journey-ingest-events", settings)
-    result = ingest.run_ingest(spark, settings, source, args.format, args.run_id)
+    result = ingest.run_ingest(spark, settings, source, args.format, args.run_id, mapping=args.mapping or None)
     print(
         f"ingest {args.run_id}: read {result.rows_read:,} rows from {len(result.files)} file(s): "
         f"{result.curated:,} curated, {result.quarantined:,} quarantined, {result.duplicates:,} duplicates"
@@ -38,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     for reason, rows in result.by_reason.items():
         print(f"  quarantined {rows:,} rows: {reason}")
     check_events(spark, settings, result, QualityParams(), datetime.fromisoformat(result.ingested_at))
+    if args.format == "transactions":
+        titles = products.ingest_product_titles(spark, settings, source, args.run_id)
+        print(f"products: {titles.products:,} titles from order-line descriptions, {titles.total:,} in {titles.path}")
     users_file = args.users or (str(settings.inbox / "users.csv") if (settings.inbox / "users.csv").exists() else "")
     if users_file:
         loaded = users.ingest_users(spark, settings, users_file, args.run_id)

@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  #{row['segment_id']} {row['segment_name']}: {row['users']:,} users, "
               f"{row['revenue_share']:.0%} of revenue")
     print(f"  previous snapshot: {previous or 'none (first run)'}")
+    if result.clustering.constant:
+        print(f"  note: feature(s) without variation, so without a say in the segments (e.g. no carts or coupons "
+              f"in a transaction-only feed): {', '.join(result.clustering.constant)}")
     check_segments(
         settings, spark.read.parquet(lake.snapshot_path(settings, lake.SEGMENTS, date)),
         spark.read.parquet(lake.snapshot_path(settings, lake.SEGMENT_SUMMARY, date)),

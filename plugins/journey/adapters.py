@@ -1,37 +1,90 @@
 """Map each known feed format onto the canonical event columns (all still text).
 
 An adapter only renames and re-codes; typing and validation happen once, in ingest.
+
+- canonical: the contract columns themselves.
+- rees46: REES46 click-stream (cart → add_to_cart, user_session → session_id).
+- transactions: order lines of the "Online Retail" kind (InvoiceNo, StockCode, Description,
+  Quantity, InvoiceDate, UnitPrice, CustomerID, Country): one purchase event per line, the
+  invoice is the session, invoices starting with `C` are cancellations and become `return`
+  events (quantity made positive; profiles count their value as negative spend).
+- mapped: any file described by a YAML column mapping (`journey.mapping`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from journey.mapping import ColumnMapping, load_mapping
 from journey.schemas import EVENT_COLUMNS
 
-# Columns a source file must have, per format.
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "canonical": ("event_time", "user_id", "event_type"),
-    "rees46": (
-        "event_time", "event_type", "product_id", "category_id",
-        "category_code", "brand", "price", "user_id", "user_session",
-    ),
-}
-KNOWN_COLUMNS: dict[str, tuple[str, ...]] = {
-    "canonical": tuple(EVENT_COLUMNS),
-    "rees46": REQUIRED_COLUMNS["rees46"],
-}
-FORMATS: tuple[str, ...] = tuple(REQUIRED_COLUMNS)
+PASSTHROUGH = ("_corrupt_record", "source_file", "raw")
+ISO_UTC = "yyyy-MM-dd'T'HH:mm:ssXXX"
+ZONE_SUFFIX = r"(?i)(Z|[+-]\d{2}(:?\d{2})?|\s?UTC|\s?GMT)$"  # text that names its own zone
 
+REES46_COLUMNS = (
+    "event_time", "event_type", "product_id", "category_id",
+    "category_code", "brand", "price", "user_id", "user_session",
+)
 REES46_EVENT_TYPES = {"view": "view", "cart": "add_to_cart", "remove_from_cart": "remove_from_cart",
                       "purchase": "purchase"}
-PASSTHROUGH = ("_corrupt_record", "source_file", "raw")
+
+TRANSACTION_COLUMNS = (
+    "InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country",
+)
+TRANSACTION_REQUIRED = ("InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID")
+# InvoiceDate layouts of the public copies (UCI "12/1/2010 8:26", Online Retail II "2010-12-01 08:26:00").
+TRANSACTION_TIME_FORMATS = ("yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "M/d/yyyy H:mm", "M/d/yyyy H:mm:ss")
+TRANSACTION_ZONE = "Europe/London"  # the shop's local time: the data sets are from a UK retailer
+CANCELLATION_PREFIX = "C"
+
+
+@dataclass(frozen=True)
+class FeedFormat:
+    """A feed format: the columns a file must (and may) have, and its adapter."""
+
+    name: str
+    required: tuple[str, ...]
+    known: tuple[str, ...]
+    adapt: Callable[[DataFrame], DataFrame]
 
 
 def _text(df: DataFrame, name: str) -> F.Column:
     """The column as text, or a null text column when the file lacks it."""
-    return F.col(name).cast("string") if name in df.columns else F.lit(None).cast("string")
+    return F.col(f"`{name}`").cast("string") if name in df.columns else F.lit(None).cast("string")
+
+
+def _none() -> F.Column:
+    """A null text column."""
+    return F.lit(None).cast("string")
+
+
+def _recode(column: F.Column, values: dict[str, str]) -> F.Column:
+    """Values found in the map are replaced; others pass unchanged (ingest judges them)."""
+    if not values:
+        return column
+    lookup = F.create_map(*[F.lit(x) for kv in values.items() for x in kv])
+    return F.coalesce(F.element_at(lookup, column), column)
+
+
+def local_time(text: F.Column, formats: tuple[str, ...], zone: str) -> F.Column:
+    """UTC timestamp of a local time read with the first pattern that fits (null when none does)."""
+    trimmed = F.trim(text)
+    parsed = F.coalesce(*[F.try_to_timestamp(trimmed, F.lit(pattern)) for pattern in formats])
+    return F.to_utc_timestamp(parsed, zone)
+
+
+def zoned_text(text: F.Column, formats: tuple[str, ...], zone: str) -> F.Column:
+    """ISO-8601 UTC text of a local time read with the first pattern that fits.
+
+    Text no pattern reads is passed on unchanged, so ingest quarantines it quoting the
+    original value (unparsable_timestamp / timestamp_without_zone).
+    """
+    return F.coalesce(F.date_format(local_time(text, formats, zone), ISO_UTC), text)
 
 
 def canonical(df: DataFrame) -> DataFrame:
@@ -41,17 +94,12 @@ def canonical(df: DataFrame) -> DataFrame:
 
 def rees46(df: DataFrame) -> DataFrame:
     """REES46 click-stream: cart→add_to_cart, user_session→session_id, category_code→category."""
-    event_type = F.coalesce(
-        F.element_at(F.create_map(*[F.lit(x) for kv in REES46_EVENT_TYPES.items() for x in kv]),
-                     F.col("event_type")),
-        F.col("event_type"),
-    )
     return df.select(
-        F.lit(None).cast("string").alias("event_id"),
+        _none().alias("event_id"),
         F.col("event_time"),
         F.col("user_id"),
         F.col("user_session").alias("session_id"),
-        event_type.alias("event_type"),
+        _recode(F.col("event_type"), REES46_EVENT_TYPES).alias("event_type"),
         F.col("product_id"),
         F.col("category_code").alias("category"),
         F.col("brand"),
@@ -62,9 +110,87 @@ def rees46(df: DataFrame) -> DataFrame:
     )
 
 
-ADAPTERS = {"canonical": canonical, "rees46": rees46}
+def transactions(df: DataFrame) -> DataFrame:
+    """Online Retail order lines: purchases, `C` invoices as returns, float CustomerIDs normalised."""
+    invoice = F.trim(F.col("InvoiceNo"))
+    is_cancellation = F.upper(invoice).startswith(CANCELLATION_PREFIX)
+    quantity = F.trim(F.col("Quantity"))
+    return df.select(
+        _none().alias("event_id"),
+        zoned_text(F.col("InvoiceDate"), TRANSACTION_TIME_FORMATS, TRANSACTION_ZONE).alias("event_time"),
+        F.regexp_replace(F.trim(F.col("CustomerID")), r"\.0+$", "").alias("user_id"),
+        invoice.alias("session_id"),
+        F.when(is_cancellation, F.lit("return")).otherwise(F.lit("purchase")).alias("event_type"),
+        F.col("StockCode").alias("product_id"),
+        _none().alias("category"),
+        _none().alias("brand"),
+        F.col("UnitPrice").alias("price"),
+        F.when(is_cancellation, F.regexp_replace(quantity, r"^-", "")).otherwise(quantity).alias("quantity"),
+        _none().alias("channel"),
+        *PASSTHROUGH,
+    )
 
 
-def to_canonical(df: DataFrame, fmt: str) -> DataFrame:
+def _mapped_time(text: F.Column, mapping: ColumnMapping) -> F.Column:
+    """event_time text: ISO text passes through; local times are read in the mapping's zone."""
+    if mapping.format_has_zone:
+        parsed = F.try_to_timestamp(F.trim(text), F.lit(mapping.timestamp_format))
+        return F.coalesce(F.date_format(parsed, ISO_UTC), text)
+    if mapping.timestamp_format:
+        return zoned_text(text, (mapping.timestamp_format,), mapping.timestamp_zone)
+    has_zone = F.trim(text).rlike(ZONE_SUFFIX)
+    local = F.to_utc_timestamp(F.trim(text).try_cast("timestamp"), mapping.timestamp_zone)
+    return F.when(has_zone, text).otherwise(F.coalesce(F.date_format(local, ISO_UTC), text))
+
+
+def mapped(df: DataFrame, mapping: ColumnMapping) -> DataFrame:
+    """Any file described by a column mapping: rename, re-code event types, add constants."""
+    source_for = mapping.source_for
+
+    def field_value(name: str) -> F.Column:
+        if name in mapping.constants:
+            return F.lit(mapping.constants[name])
+        return _text(df, source_for[name]) if name in source_for else _none()
+
+    values = {name: field_value(name) for name in EVENT_COLUMNS}
+    values["event_type"] = _recode(values["event_type"], mapping.event_types)
+    if "event_time" in source_for:
+        values["event_time"] = _mapped_time(values["event_time"], mapping)
+    return df.select(*[column.alias(name) for name, column in values.items()], *PASSTHROUGH)
+
+
+FIXED_FORMATS: dict[str, FeedFormat] = {
+    "canonical": FeedFormat("canonical", ("event_time", "user_id", "event_type"), tuple(EVENT_COLUMNS), canonical),
+    "rees46": FeedFormat("rees46", REES46_COLUMNS, REES46_COLUMNS, rees46),
+    "transactions": FeedFormat("transactions", TRANSACTION_REQUIRED, TRANSACTION_COLUMNS, transactions),
+}
+FORMATS: tuple[str, ...] = (*FIXED_FORMATS, "mapped")
+
+
+def mapped_format(mapping: ColumnMapping) -> FeedFormat:
+    """The `mapped` format of one mapping file."""
+    columns = mapping.source_columns
+    return FeedFormat(f"mapped ({mapping.path})", columns, columns, lambda df: mapped(df, mapping))
+
+
+def feed_format(fmt: str, mapping: str | None = None) -> FeedFormat:
+    """Resolve a format name (and, for `mapped`, its mapping file); ValueError naming the problem."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}': expected one of {', '.join(FORMATS)}")
+    if fmt == "mapped":
+        if not mapping:
+            raise ValueError("format 'mapped' needs a mapping file (--mapping FILE, see docs/formats.md)")
+        return mapped_format(load_mapping(mapping))
+    if mapping:
+        raise ValueError(f"a mapping file is only used with format 'mapped', not '{fmt}'")
+    return FIXED_FORMATS[fmt]
+
+
+def as_feed(fmt: str | FeedFormat) -> FeedFormat:
+    """A FeedFormat from itself or from the name of a fixed format."""
+    return fmt if isinstance(fmt, FeedFormat) else feed_format(fmt)
+
+
+def to_canonical(df: DataFrame, fmt: str | FeedFormat) -> DataFrame:
     """Apply the adapter of a format."""
-    return ADAPTERS[fmt](df)
+    return as_feed(fmt).adapt(df)

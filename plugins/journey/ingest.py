@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from journey import lake
-from journey.adapters import FORMATS, to_canonical
+from journey.adapters import FORMATS, ZONE_SUFFIX, feed_format, to_canonical
 from journey.config import Settings
 from journey.schemas import EVENT_COLUMNS, EVENT_TYPES
 from journey.sources import SourceError, read_source
@@ -28,8 +28,7 @@ log = logging.getLogger(__name__)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 PRICE_CEILING = 50_000.0  # same default as QualityParams.price_ceiling
 TIME_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
-ZONE_SUFFIX = r"(?i)(Z|[+-]\d{2}(:?\d{2})?|\s?UTC|\s?GMT)$"
-PRICED_EVENT_TYPES = ("add_to_cart", "purchase")
+PRICED_EVENT_TYPES = ("add_to_cart", "purchase", "return")
 
 
 class IngestError(ValueError):
@@ -56,6 +55,7 @@ class IngestResult:
     files: list[str] = field(default_factory=list)
     curated_path: str = ""
     quarantine_path: str = ""
+    mapping: str = ""  # mapping file of the `mapped` format
 
     def as_dict(self) -> dict:
         """Plain dict for JSON."""
@@ -196,16 +196,18 @@ def run_ingest(
     fmt: str,
     run_id: str,
     now: datetime | None = None,
+    mapping: str | None = None,
 ) -> IngestResult:
-    """Ingest one batch of event files and return its accounting."""
+    """Ingest one batch of event files (`mapping`: YAML file of the `mapped` format) and return its accounting."""
     if fmt not in FORMATS:
         raise IngestError(f"unknown format '{fmt}': expected one of {', '.join(FORMATS)}")
     now = now or datetime.now(UTC)
     try:
-        raw, files = read_source(spark, source, fmt)
-    except SourceError as exc:
+        feed = feed_format(fmt, mapping)
+        raw, files = read_source(spark, source, feed)
+    except (SourceError, ValueError) as exc:
         raise IngestError(str(exc)) from exc
-    classified = classify(to_canonical(raw, fmt), now).persist(StorageLevel.MEMORY_AND_DISK)
+    classified = classify(to_canonical(raw, feed), now).persist(StorageLevel.MEMORY_AND_DISK)
     counts = _reason_counts(classified)
     if not counts:
         classified.unpersist()
@@ -248,6 +250,7 @@ def run_ingest(
         files=files,
         curated_path=curated_path,
         quarantine_path=quarantine_target,
+        mapping=mapping or "",
     )
     lake.write_json(spark, lake.run_summary_path(settings, "ingest_events", run_id), result.as_dict())
     return result

@@ -5,7 +5,8 @@ per user seen in the look-back window ending on the snapshot date.
 
 Definitions (documented in docs/profiles.md):
 - order: a session with at least one purchase event; frequency = orders; monetary = sum of
-  price × quantity over purchase events; average order value = monetary / orders.
+  price × quantity over purchase events minus the same over return events (cancelled
+  order lines), never below 0; average order value = monetary / orders.
 - recency_days: whole days from the last purchase to the snapshot date (null: never bought);
   days_since_last_event: the same for any event.
 - conversion_rate = orders / sessions; cart_abandonment_rate = share of sessions with an
@@ -78,6 +79,15 @@ PROFILE_COLUMNS = (
 )
 
 
+BEHAVIOUR_COUNTS = {"views": "view", "carts": "add_to_cart", "purchases": "purchase"}
+
+
+def absent_behaviour(profiles: DataFrame) -> list[str]:
+    """Event types of BEHAVIOUR_COUNTS that no profiled user has (a transaction-only feed has no views or carts)."""
+    totals = profiles.agg(*[F.sum(c).alias(c) for c in BEHAVIOUR_COUNTS]).first()
+    return [event_type for column, event_type in BEHAVIOUR_COUNTS.items() if not totals[column]]
+
+
 def window_events(events: DataFrame, params: ProfileParams) -> DataFrame:
     """Events inside the look-back window that ends on (and includes) the snapshot date."""
     end = F.lit(params.snapshot_date)
@@ -94,6 +104,8 @@ def _count(event_type: str) -> F.Column:
 def activity(events: DataFrame) -> DataFrame:
     """Per user: first/last seen, event counts, money and last purchase time."""
     is_purchase = F.col("event_type") == "purchase"
+    value = F.col("price") * F.col("quantity")
+    net_spend = F.sum(F.when(is_purchase, value).when(F.col("event_type") == "return", -value).otherwise(0.0))
     return events.groupBy("user_id").agg(
         F.min("event_time").alias("first_seen"),
         F.max("event_time").alias("last_seen"),
@@ -103,7 +115,7 @@ def activity(events: DataFrame) -> DataFrame:
         _count("add_to_cart").alias("carts"),
         _count("purchase").alias("purchases"),
         _count("coupon_redeem").alias("coupon_redemptions"),
-        F.sum(F.when(is_purchase, F.col("price") * F.col("quantity")).otherwise(0.0)).alias("monetary"),
+        F.greatest(net_spend, F.lit(0.0)).alias("monetary"),  # a return of an earlier order cannot go below 0
         F.max(F.when(is_purchase, F.col("event_time"))).alias("last_purchase"),
     )
 
@@ -181,9 +193,9 @@ def _ratio(numerator: str, denominator: str) -> F.Column:
     return F.when(F.col(denominator) > 0, F.col(numerator) / F.col(denominator))
 
 
-def quintile_thresholds(buyers: DataFrame, column: str) -> list[float]:
-    """Exact 20/40/60/80% quantiles of a column over buyers (empty list: no buyers)."""
-    return buyers.approxQuantile(column, list(QUINTILES), 0.0)
+def quintile_thresholds(buyers: DataFrame, columns: list[str]) -> list[list[float]]:
+    """Exact 20/40/60/80% quantiles of each column over buyers, in one pass (empty lists: no buyers)."""
+    return buyers.approxQuantile(columns, list(QUINTILES), 0.0)
 
 
 def score(column: str, thresholds: list[float], invert: bool = False) -> F.Column:
@@ -204,9 +216,7 @@ def rfm_label(r: F.Column, f: F.Column) -> F.Column:
 def add_rfm(profiles: DataFrame) -> DataFrame:
     """Add r/f/m scores and the RFM segment; non-buyers get 1/1/1 and `prospect`."""
     buyers = profiles.where(F.col("frequency") > 0)
-    r_t = quintile_thresholds(buyers, "recency_days")
-    f_t = quintile_thresholds(buyers, "frequency")
-    m_t = quintile_thresholds(buyers, "monetary")
+    r_t, f_t, m_t = quintile_thresholds(buyers, ["recency_days", "frequency", "monetary"])
     is_buyer = F.col("frequency") > 0
     scored = profiles.withColumns(
         {

@@ -13,6 +13,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "remove_from_cart",
     "purchase",
     "coupon_redeem",
+    "return",  # a cancelled order line (transactions feeds): its value counts as negative spend
 )
 
 CHANNELS: tuple[str, ...] = ("web", "app", "email", "push", "social", "search", "unknown")
@@ -57,7 +58,7 @@ REJECT_REASONS: dict[str, str] = {
     "missing_user_id": "user_id is empty",
     "unknown_event_type": f"event_type is not one of {', '.join(EVENT_TYPES)}",
     "invalid_price": "price is not a number",
-    "missing_price": "price is empty on an add_to_cart or purchase",
+    "missing_price": "price is empty on an add_to_cart, purchase or return",
     "negative_price": "price is below zero",
     "price_above_ceiling": "price is above the configured ceiling",
     "invalid_quantity": "quantity is not a whole number of at least 1",

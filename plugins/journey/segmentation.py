@@ -68,6 +68,7 @@ class Clustering:
     feature_names: list[str]
     mean: list[float]
     std: list[float]
+    constant: tuple[str, ...] = ()  # features with no variation: they have no say in the clusters
 
 
 def top_categories(profiles: DataFrame, limit: int) -> list[str]:
@@ -118,9 +119,11 @@ def fit_clusters(features: DataFrame, params: SegmentParams) -> Clustering:
         models[k] = model
     best = max(silhouettes, key=lambda k: (round(silhouettes[k], 6), -k))
     assignments = models[best].transform(scaled).select("user_id", "cluster")
-    std = [float(s) if s > 0 else 1.0 for s in scaler.std.toArray()]
+    raw_std = [float(s) for s in scaler.std.toArray()]
+    std = [s if s > 0 else 1.0 for s in raw_std]
+    constant = tuple(n for n, s in zip(names, raw_std, strict=True) if not s > 0)
     return Clustering(assignments, best, silhouettes[best], silhouettes, names,
-                      [float(m) for m in scaler.mean.toArray()], std)
+                      [float(m) for m in scaler.mean.toArray()], std, constant)
 
 
 def match_ids(

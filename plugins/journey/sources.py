@@ -14,7 +14,7 @@ import logging
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from journey.adapters import KNOWN_COLUMNS, REQUIRED_COLUMNS
+from journey.adapters import FeedFormat, as_feed
 
 log = logging.getLogger(__name__)
 
@@ -95,70 +95,114 @@ def csv_header(path: str) -> list[str] | None:
     return [name.strip() for name in next(csv.reader(io.StringIO(first_line)))]
 
 
-def check_columns(path: str, columns: list[str], fmt: str) -> None:
+def check_columns(path: str, columns: list[str], fmt: str | FeedFormat) -> None:
     """Raise SourceError naming the file when required columns are missing; log extras."""
-    missing = [c for c in REQUIRED_COLUMNS[fmt] if c not in columns]
+    feed = as_feed(fmt)
+    missing = [c for c in feed.required if c not in columns]
     if missing:
         hint = ""
         if len(columns) == 1 and any(d in columns[0] for d in ";\t|"):
             hint = " (the header looks like it uses another delimiter than ',')"
         raise SourceError(
-            f"{path}: missing column(s) {', '.join(missing)} for format '{fmt}'{hint}; "
+            f"{path}: missing column(s) {', '.join(missing)} for format '{feed.name}'{hint}; "
             f"found: {', '.join(columns) or 'none'}"
         )
-    extra = [c for c in columns if c not in KNOWN_COLUMNS[fmt]]
+    extra = [c for c in columns if c not in feed.known]
     if extra:
         log.warning("%s: ignoring unknown column(s) %s", path, ", ".join(extra))
 
 
-def _with_lineage(df: DataFrame, columns: list[str], path: str) -> DataFrame:
-    """Add source_file and the raw row as JSON text."""
+def _file_path() -> F.Column:
+    """Path of the file a row came from, as listed by list_files (local paths without file:)."""
+    uri = F.regexp_replace(F.col("_metadata.file_path"), r"\+", "%2B")  # url_decode reads '+' as a space
+    return F.url_decode(F.regexp_replace(uri, "^file:(//)?", ""))
+
+
+def _with_lineage(df: DataFrame, columns: list[str]) -> DataFrame:
+    """Add the raw row as JSON text (source_file is set by the reader)."""
     if CORRUPT not in df.columns:
         df = df.withColumn(CORRUPT, F.lit(None).cast("string"))
     as_json = F.to_json(F.struct(*[F.col(f"`{c}`") for c in columns]), {"ignoreNullFields": "false"})
-    raw = F.coalesce(F.col(CORRUPT), as_json)
-    return df.withColumns({"source_file": F.lit(path), "raw": raw})
+    return df.withColumn("raw", F.coalesce(F.col(CORRUPT), as_json))
 
 
-def _read_csv(spark: SparkSession, path: str, fmt: str) -> DataFrame | None:
-    """One CSV file as text columns, or None when it is empty."""
+def _source_file(df: DataFrame, paths: list[str]) -> DataFrame:
+    """Add source_file: the path itself for one file, the row's file for several."""
+    return df.withColumn("source_file", F.lit(paths[0]) if len(paths) == 1 else _file_path())
+
+
+def _csv_group(path: str, fmt: FeedFormat) -> tuple | None:
+    """Group key of a CSV file (its header), None when it is empty; checks the columns."""
     header = csv_header(path)
     if header is None:
         log.warning("%s: empty file, nothing to read", path)
         return None
     check_columns(path, header, fmt)
+    return ("csv", tuple(header))
+
+
+def _parquet_group(path: str, fmt: FeedFormat) -> tuple:
+    """Group key of a Parquet file (its schema, read from the footer); checks the columns."""
+    import pyarrow.parquet as pq
+
+    filesystem, inner = _filesystem(path)
+    try:
+        schema = pq.read_schema(inner, filesystem=filesystem).remove_metadata()
+    except (OSError, ValueError) as exc:  # pyarrow.ArrowInvalid is a ValueError
+        raise SourceError(f"{path}: not a readable Parquet file ({exc})") from exc
+    check_columns(path, schema.names, fmt)
+    return ("parquet", str(schema))
+
+
+def _read_csv(spark: SparkSession, paths: list[str], header: tuple[str, ...]) -> DataFrame:
+    """CSV files sharing one header, as text columns, in one read."""
     schema = ", ".join(f"`{c}` string" for c in header) + f", {CORRUPT} string"
-    df = spark.read.csv(path, header=True, schema=schema, mode="PERMISSIVE",
+    df = spark.read.csv(paths, header=True, schema=schema, mode="PERMISSIVE",
                         columnNameOfCorruptRecord=CORRUPT, multiLine=False)
-    return _with_lineage(df, header, path)
+    return _with_lineage(_source_file(df, paths), list(header))
 
 
-def _read_typed(spark: SparkSession, path: str, kind: str, fmt: str) -> DataFrame:
-    """One JSON or Parquet file with every column turned into text (timestamps as ISO UTC)."""
+def _read_typed(spark: SparkSession, paths: list[str], kind: str, fmt: FeedFormat) -> DataFrame:
+    """JSON or Parquet files with every column turned into text (timestamps as ISO UTC), in one read."""
     if kind == "json":
-        df = spark.read.json(path, primitivesAsString=True, mode="PERMISSIVE",
+        df = spark.read.json(paths, primitivesAsString=True, mode="PERMISSIVE",
                              columnNameOfCorruptRecord=CORRUPT)
+        check_columns(paths[0], [c for c in df.columns if c != CORRUPT], fmt)
     else:
-        df = spark.read.parquet(path)
+        df = spark.read.parquet(*paths)
     columns = [c for c in df.columns if c != CORRUPT]
-    check_columns(path, columns, fmt)
     as_text = {
         c: F.date_format(F.col(c), "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX")
         if dict(df.dtypes)[c].startswith("timestamp") else F.col(c).cast("string")
         for c in columns
     }
-    return _with_lineage(df.withColumns(as_text), columns, path)
+    return _with_lineage(_source_file(df, paths).withColumns(as_text), columns)
 
 
-def read_source(spark: SparkSession, source: str, fmt: str) -> tuple[DataFrame, list[str]]:
-    """All files under `source` as one text DataFrame, and the list of files read."""
-    files = list_files(source)
-    frames = []
+def _groups(files: list[str], fmt: FeedFormat) -> dict[tuple, list[str]]:
+    """Files that can be read together: CSV by header, Parquet by schema, JSON one by one."""
+    groups: dict[tuple, list[str]] = {}
     for path in files:
         kind = _kind(path)
-        frame = _read_csv(spark, path, fmt) if kind == "csv" else _read_typed(spark, path, kind, fmt)
-        if frame is not None:
-            frames.append(frame)
+        if kind == "csv":
+            key = _csv_group(path, fmt)
+        elif kind == "parquet":
+            key = _parquet_group(path, fmt)
+        else:
+            key = ("json", path)
+        if key is not None:
+            groups.setdefault(key, []).append(path)
+    return groups
+
+
+def read_source(spark: SparkSession, source: str, fmt: str | FeedFormat) -> tuple[DataFrame, list[str]]:
+    """All files under `source` as one text DataFrame (one read per group of alike files), and the files read."""
+    fmt = as_feed(fmt)
+    files = list_files(source)
+    frames = [
+        _read_csv(spark, paths, key[1]) if key[0] == "csv" else _read_typed(spark, paths, key[0], fmt)
+        for key, paths in _groups(files, fmt).items()
+    ]
     if not frames:
         raise SourceError(f"no rows in {source}: all {len(files)} file(s) are empty")
     combined = frames[0]

@@ -63,8 +63,38 @@ def _json_safe(value: object) -> object:
     return value
 
 
+def _json_string(text: pa.Array) -> pa.Array:
+    """Text values as JSON string literals (quotes and backslashes escaped), vectorised."""
+    escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
+    return pc.binary_join_element_wise('"', escaped, '"', "")
+
+
+def _numeric_map_as_json(column: pa.MapArray) -> pa.Array | None:
+    """map<string, number> values as JSON objects without a Python loop; None when not that simple.
+
+    Falls back (None) on keys with control characters and on NaN/inf values, which need the
+    general path (JSON has no NaN; control characters need \\u escapes).
+    """
+    keys, items = column.keys, column.items
+    if not (pa.types.is_string(keys.type) and (pa.types.is_floating(items.type) or pa.types.is_integer(items.type))):
+        return None
+    if pc.any(pc.match_substring_regex(keys, "[\\x00-\\x1f]")).as_py():
+        return None
+    if pa.types.is_floating(items.type) and not pc.all(pc.is_finite(pc.fill_null(items, 0.0))).as_py():
+        return None
+    values = pc.fill_null(pc.cast(items, pa.string()), "null")
+    entries = pc.binary_join_element_wise(_json_string(keys), values, ": ")
+    joined = pc.binary_join(pa.ListArray.from_arrays(column.offsets, entries), ", ")
+    return pc.if_else(pc.is_null(column), pa.scalar(None, pa.string()),
+                      pc.binary_join_element_wise("{", joined, "}", ""))
+
+
 def _as_json(column: pa.Array) -> pa.Array:
     """Map, struct or list values as JSON text (maps become objects)."""
+    if pa.types.is_map(column.type):
+        fast = _numeric_map_as_json(pa.concat_arrays([column]) if column.offset else column)  # a slice: copy
+        if fast is not None:
+            return fast
     values = column.to_pylist(maps_as_pydicts="lossy")
     return pa.array([None if v is None else json.dumps(_json_safe(v), ensure_ascii=False, allow_nan=False)
                      for v in values], pa.string())
