@@ -19,6 +19,10 @@ SEGMENTS = "features/segments"
 SEGMENT_SUMMARY = "features/segment_summary"
 SEGMENT_TRANSITIONS = "features/segment_transitions"
 RUNS = "runs"
+TRAINING_USERS = "training/users"  # user × cut-off rows: behaviour, propensity, responsiveness
+TRAINING_SCENES = "training/scenes"  # session rows: scene
+MODELS = "models"  # models/<name>/v<N>/
+USER_SCORES = "scores/user_scores"  # batch scores before publish, snapshot_date=…
 
 
 def path(settings: Settings, *parts: str) -> str:

@@ -1,0 +1,132 @@
+"""
+### Journey model training (weekly, or on demand)
+
+**build_training_data** (Spark): from the curated events up to the logical date, the user ×
+cut-off set (last events, aggregates and profile features before each cut-off; purchase and
+coupon labels after it; purged time split: train → validation → test cut-offs) and the
+session set (scene labels from the ground truth when `scenes` is given, else the documented
+weak-labelling rules) → **train** the Keras behaviour and scene models and the XGBoost
+propensity and responsiveness models (GPU when TensorFlow sees one: mixed precision,
+MirroredStrategy over several GPUs, larger batches, XGBoost on cuda) → **evaluate** each on
+the test window beside its baselines and the current champion on the same rows, register it
+as a challenger in `journey.model_registry` → **promote** the challengers whose primary
+metric beats the champion (or, with none, the best baseline) by `margin` → **score_users**
+(Spark, `mapInPandas`) with the champions into `journey.user_scores` (one transaction).
+
+**Params**: `horizon_days` (label window), `lookback_days` (feature window), `epochs`,
+`margin` (promotion margin), `scenes` (ground-truth scenes Parquet; empty = weak rules).
+Rules, metrics and the registry: docs/models.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.sdk import Param, dag, task
+
+from journey.config import get_settings
+
+JOBS = Path(__file__).resolve().parent.parent / "jobs"
+SETTINGS = get_settings()  # environment only: no I/O at parse time
+RUN_ARGS = ["--snapshot-date", "{{ ds }}", "--run-id", "{{ run_id }}"]
+
+
+def spark_step(task_id: str, script: str, args: list[str]) -> SparkSubmitOperator:
+    """One jobs/ script submitted on the spark_default connection."""
+    return SparkSubmitOperator(
+        task_id=task_id, application=str(JOBS / script), conn_id="spark_default", name=f"journey-{task_id}",
+        application_args=args, driver_memory=SETTINGS.driver_memory,
+        env_vars={"PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)},
+        conf={"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false"},
+    )
+
+
+def model_config(params: dict):
+    """ModelConfig with the run's Params applied."""
+    from dataclasses import replace
+
+    from journey.models.hparams import ModelConfig
+
+    base = ModelConfig()
+    return replace(base, data=replace(base.data, horizon_days=params["horizon_days"],
+                                      lookback_days=params["lookback_days"]),
+                   train=replace(base.train, epochs=params["epochs"]),
+                   promotion=replace(base.promotion, margin=params["margin"]))
+
+
+@dag(
+    dag_id="journey_train_models",
+    schedule="@weekly",
+    start_date=pendulum.datetime(2010, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["journey", "models", "tensorflow", "xgboost", "spark"],
+    default_args={
+        "owner": "data-engineering",
+        "retries": SETTINGS.task_retries,
+        "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds),
+    },
+    params={
+        "horizon_days": Param(5, type="integer", minimum=1, maximum=60, title="Label horizon (days)"),
+        "lookback_days": Param(28, type="integer", minimum=1, maximum=365, title="Feature look-back (days)"),
+        "epochs": Param(12, type="integer", minimum=1, maximum=200, title="Keras epochs (early stopping)"),
+        "margin": Param(0.005, type="number", minimum=0, maximum=1, title="Promotion margin"),
+        "scenes": Param("", type="string", title="Ground-truth scenes",
+                        description="Parquet with session_id, scene; empty = weak-labelling rules"),
+    },
+)
+def journey_train_models():
+    """Training sets → train → evaluate → promote → score users."""
+    training_data = spark_step("build_training_data", "build_training_data.py", [
+        *RUN_ARGS, "--horizon-days", "{{ params.horizon_days }}", "--lookback-days", "{{ params.lookback_days }}",
+        "--scenes", "{{ params.scenes }}"])
+
+    @task
+    def train(ds=None, params=None) -> dict:
+        """Train every model at its next registry version."""
+        from datetime import date
+
+        from journey.models.pipeline import train_step
+
+        trained = train_step(get_settings(), date.fromisoformat(ds), model_config(params))
+        for name, result in trained.items():
+            print(f"trained {name} v{result['version']}: {result['train_rows']:,} rows, "
+                  f"{result['samples_per_second']:,.0f} samples/s -> {result['artifact']}")
+        return trained
+
+    @task
+    def evaluate(trained: dict, ds=None, run_id=None, params=None) -> dict:
+        """Metrics on the test window beside baselines and champion; register the challengers."""
+        from datetime import date
+
+        from journey.models.evaluate import comparison_rows
+        from journey.models.pipeline import evaluate_step
+
+        reports = evaluate_step(get_settings(), date.fromisoformat(ds), run_id, trained, model_config(params))
+        for name, report in reports.items():
+            print("\n".join(comparison_rows(name, report)))
+        return reports
+
+    @task
+    def promote(trained: dict, params=None) -> dict:
+        """Promote the challengers that pass the rule."""
+        from journey.models.pipeline import promote_step
+
+        decisions = promote_step(get_settings(), trained, model_config(params))
+        for name, reason in decisions.items():
+            print(f"{name} v{trained[name]['version']}: {reason}")
+        return decisions
+
+    scores = spark_step("score_users", "score_users.py", [*RUN_ARGS, "--lookback-days", "{{ params.lookback_days }}"])
+    trained = train()
+    training_data >> trained
+    evaluate(trained) >> promote(trained) >> scores
+
+
+journey_train_models()

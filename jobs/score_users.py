@@ -1,0 +1,60 @@
+"""Spark job: score every user with the champion models and publish journey.user_scores."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pyspark.sql import functions as F
+
+from journey import lake, warehouse
+from journey.config import get_settings
+from journey.models.hparams import DataParams
+from journey.models.pipeline import champions
+from journey.models.scoring import publish_scores, score_users, scoring_rows
+from journey.runner import iso_date, run_main
+from journey.spark import get_spark
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line arguments."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--snapshot-date", required=True, type=iso_date, help="score as of the end of this day")
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--lookback-days", type=int, default=DataParams.lookback_days)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load the champions from the registry, score in Spark, write to the lake, publish."""
+    args = parse_args(argv)
+    settings = get_settings()
+    with warehouse.connect(settings) as conn:
+        found = {name: champion for name, champion in champions(conn).items() if champion}
+    if not found:
+        raise ValueError("no model has a champion yet: run the journey_train_models DAG (or "
+                         "`journey models promote`) first")
+    missing = sorted({"behaviour", "scene", "propensity", "responsiveness"} - set(found))
+    print("scoring with " + ", ".join(f"{n} v{c['version']}" for n, c in sorted(found.items()))
+          + (f"; no champion for {', '.join(missing)} (their columns stay empty)" if missing else ""))
+    spark = get_spark("journey-score-users", settings)
+    events_path = lake.path(settings, lake.CURATED_EVENTS)
+    if not lake.exists(spark, events_path):
+        raise FileNotFoundError(f"no curated events at {events_path}: run the ingest job first")
+    events = spark.read.parquet(events_path)
+    rows = scoring_rows(events, args.snapshot_date, DataParams(lookback_days=args.lookback_days))
+    target = lake.snapshot_path(settings, lake.USER_SCORES, args.snapshot_date)
+    lake.write_parquet_atomic(score_users(rows, found, args.snapshot_date, args.run_id), target)
+    written = spark.read.parquet(target)
+    scenes = dict(written.groupBy("predicted_scene").count().collect())
+    print(f"scored {written.count():,} users as of {args.snapshot_date}, written to {target}")
+    print("  predicted scenes: " + ", ".join(f"{k} {v:,}" for k, v in sorted(scenes.items(), key=str)))
+    print(f"  mean intent probability: {written.agg(F.avg('intent_probability')).first()[0]}")
+    with warehouse.connect(settings) as conn:
+        loaded = publish_scores(conn, target)
+    print(f"published {loaded:,} rows to journey.user_scores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

@@ -1,0 +1,89 @@
+"""Pure pieces of the models package: cut-off plan, device plan, weights, metrics, baselines, promotion rule."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from journey.models.datasets import signed_log1p
+from journey.models.evaluate import (
+    binary_metrics,
+    calibration_error,
+    majority_class,
+    recency_frequency_rule,
+    recent_cart_rule,
+)
+from journey.models.hparams import DataParams, TrainParams
+from journey.models.registry import promotion_decision
+from journey.models.train import DevicePlan, class_weights, device_plan
+from journey.models.training_data import cutoff_plan
+
+
+def test_cutoff_plan_is_purged_and_time_ordered():
+    params = DataParams(horizon_days=3, cutoff_step_days=2, min_history_days=3)
+
+    plan = cutoff_plan(date(2026, 10, 18), date(2026, 10, 31), params)
+
+    # test = Nov 1 - 3 days, validation = test - 3, training from validation - 3 back every 2 days, >= Oct 21
+    assert plan == [(date(2026, 10, 21), "train"), (date(2026, 10, 23), "train"),
+                    (date(2026, 10, 26), "validation"), (date(2026, 10, 29), "test")]
+
+
+def test_cutoff_plan_rejects_a_window_too_short():
+    with pytest.raises(ValueError, match=r"events span 8 day\(s\) .* needs at least 12"):
+        cutoff_plan(date(2026, 10, 24), date(2026, 10, 31), DataParams(horizon_days=3, min_history_days=3))
+
+
+@pytest.mark.parametrize(("gpus", "expected"), [
+    (0, DevicePlan("default", False, 256, "cpu", 0)),
+    (1, DevicePlan("default", True, 1024, "cuda", 1)),
+    (4, DevicePlan("mirrored", True, 4096, "cuda", 4)),
+])
+def test_device_plan(gpus, expected):
+    assert device_plan(gpus, TrainParams(batch_size=256, gpu_batch_multiplier=4)) == expected
+
+
+def test_class_weights_balance_the_classes():
+    assert class_weights(np.array([80, 20])) == {0: 0.625, 1: 2.5}
+    assert class_weights(np.array([10, 0, 30])) == {0: 2.0, 1: 0.0, 2: 2.0 / 3.0}
+
+
+def test_calibration_error_by_hand():
+    y = np.array([0, 0, 1, 1])
+    p = np.array([0.05, 0.05, 0.95, 0.55])
+    # bins: 0.0-0.1 holds two rows, mean 0.05 vs rate 0 -> 0.05; 0.9-1.0 one row 0.95 vs 1 -> 0.05;
+    # 0.5-0.6 one row 0.55 vs 1 -> 0.45; weighted: (2*0.05 + 0.05 + 0.45) / 4 = 0.15
+    assert calibration_error(y, p) == pytest.approx(0.15)
+
+
+def test_binary_metrics_of_a_perfect_ranking_and_rule_scores():
+    metrics = binary_metrics(np.array([0, 0, 1, 1]), np.array([1.0, 2.0, 3.0, 4.0]), probabilities=False)
+    assert metrics["roc_auc"] == 1.0 and metrics["pr_auc"] == 1.0
+    assert metrics["log_loss"] is None and metrics["calibration_error"] is None
+    with pytest.raises(ValueError, match="only label"):
+        binary_metrics(np.array([1, 1]), np.array([0.2, 0.3]))
+
+
+def test_baseline_rules():
+    assert recent_cart_rule(np.array([0.0, 1.0, 3.0, 29.0]), lookback_days=28).tolist() == [1.0, 0.5, 0.25, 0.0]
+    assert recency_frequency_rule(np.array([1.0, np.nan, 0.0]), np.array([4.0, 0.0, 1.0])).tolist() == [2.0, 0.0, 1.0]
+    assert majority_class(np.array([2, 2, 1, 0, 2]), 3).tolist() == [2, 2, 2]
+
+
+def test_signed_log1p_keeps_sign_and_zeroes_nan():
+    out = signed_log1p(np.array([0.0, np.e - 1, -(np.e - 1), np.nan]))
+    assert out.tolist() == pytest.approx([0.0, 1.0, -1.0, 0.0])
+
+
+@pytest.mark.parametrize(("challenger", "champion", "baseline", "promote", "words"), [
+    (0.80, 0.70, 0.60, True, "promoted: roc_auc 0.8000 vs champion 0.7000 + margin 0.0100 = 0.7100"),
+    (0.705, 0.70, 0.60, False, "kept as challenger: roc_auc 0.7050 vs champion 0.7000"),
+    (0.65, None, 0.60, True, "promoted: roc_auc 0.6500 vs best baseline 0.6000"),
+    (0.50, None, 0.60, False, "kept as challenger: roc_auc 0.5000 vs best baseline 0.6000"),
+])
+def test_promotion_rule(challenger, champion, baseline, promote, words):
+    decision = promotion_decision(challenger, champion, baseline, 0.01, "roc_auc")
+    assert decision.promote is promote
+    assert decision.reason.startswith(words)
