@@ -120,10 +120,10 @@ def segment_summary_suite(params: QualityParams, segmented_users: int) -> list[C
     ]
 
 
-def assignments_suite(budget: float) -> list[Check]:
+def assignments_suite(budget: float, max_per_user: int = 1) -> list[Check]:
     """Campaign assignments (prepared by `prepare_assignments`): caps, budget, holdout, consent."""
     return [
-        Check("ExpectColumnValuesToBeBetween", {"column": "coupons_for_user", "max_value": 1}),
+        Check("ExpectColumnValuesToBeBetween", {"column": "coupons_for_user", "max_value": max_per_user}),
         Check("ExpectColumnSumToBeBetween", {"column": "expected_cost", "min_value": 0.0, "max_value": budget}),
         Check("ExpectColumnValuesToBeInSet", {"column": "in_holdout", "value_set": [False]}),
         Check("ExpectColumnValuesToBeInSet", {"column": "has_consent", "value_set": [True]}),

@@ -1,0 +1,186 @@
+"""Benchmark: campaign generation for N users (default 1M) × 5 offers, K=10 recommendations.
+
+    python -m journey.campaigns.bench [--users 1000000] [--rec-users 20000] [--skip-recs]
+
+Builds a synthetic profile/segment snapshot of N users directly in a temporary lake (seeded
+numpy; the daily pipeline is benchmarked separately), starts the embedded PostgreSQL, then
+times the campaign steps in one local Spark session: eligibility, holdout, coupons (candidate
+values in Spark + the allocator), ads. Recommendations (ALS + co-occurrence + content, with
+the offline evaluation) need events, so they run on a generated data set of --rec-users
+users. Prints wall seconds per step and peak memory: the driver's max RSS
+(resource.getrusage) and the JVM's RSS sampled every 0.5 s (psutil).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+
+SNAPSHOT = date(2026, 10, 31)
+OFFERS = [
+    {"name": "pct10", "kind": "percent", "value": 10, "min_spend": 0, "expected_cost": 1.0},
+    {"name": "pct20", "kind": "percent", "value": 20, "min_spend": 50, "expected_cost": 2.5},
+    {"name": "fixed5", "kind": "fixed", "value": 5, "min_spend": 30, "expected_cost": 1.5},
+    {"name": "fixed15", "kind": "fixed", "value": 15, "min_spend": 100, "expected_cost": 4.0},
+    {"name": "freeship", "kind": "free_shipping", "value": 0, "min_spend": 20, "expected_cost": 0.8},
+]
+STAGES = np.array(["new", "active", "loyal", "at_risk", "churned"], dtype=object)
+
+
+class JvmMemory:
+    """Peak RSS of this process's child processes (the Spark JVM), sampled in a thread."""
+
+    def __init__(self) -> None:
+        self.peak, self._stop = 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        """Sample until stopped."""
+        me = psutil.Process()
+        while not self._stop.wait(0.5):
+            try:
+                rss = sum(c.memory_info().rss for c in me.children(recursive=True))
+            except psutil.Error:
+                continue
+            self.peak = max(self.peak, rss)
+
+    def __enter__(self) -> JvmMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def synthetic_snapshot(users: int, seed: int = 7) -> dict[str, pd.DataFrame]:
+    """Profiles (the columns the campaign uses), segments and consents for `users` users."""
+    rng = np.random.default_rng(seed)
+    user_id = np.char.add("u", np.char.zfill(np.arange(users).astype(str), 7)).astype(object)
+    frequency = rng.poisson(1.5, users)
+    buyer = frequency > 0
+    profiles = pd.DataFrame({
+        "user_id": user_id,
+        "lifecycle_stage": STAGES[rng.integers(0, 5, users)],
+        "r_score": np.where(buyer, rng.integers(1, 6, users), 1).astype(np.int16),
+        "f_score": np.where(buyer, rng.integers(1, 6, users), 1).astype(np.int16),
+        "frequency": frequency.astype(np.int64),
+        "carts": rng.poisson(2, users).astype(np.int64),
+        "avg_order_value": np.where(buyer, rng.lognormal(4.4, 0.6, users), np.nan),
+        "coupon_usage_rate": np.where(buyer, rng.beta(2, 3, users), np.nan),
+        "brand_concentration": rng.beta(2, 3, users),
+        "cart_abandonment_rate": rng.beta(2, 2, users),
+        "preferred_hour": rng.integers(0, 24, users).astype(np.int16),
+    })
+    segment = rng.integers(1, 6, users)
+    segments = pd.DataFrame({"user_id": user_id, "segment_id": segment.astype(np.int32),
+                             "segment_name": np.array([f"Segment {i}" for i in range(6)], dtype=object)[segment]})
+    consents = pd.DataFrame({"user_id": user_id, "consent_email": rng.random(users) < 0.7,
+                             "consent_push": rng.random(users) < 0.45, "consent_sms": rng.random(users) < 0.2})
+    return {"profiles": profiles, "segments": segments, "users": consents}
+
+
+def write_snapshot(settings, frames: dict[str, pd.DataFrame]) -> None:
+    """Write the synthetic frames where the campaign steps read them."""
+    from journey import lake
+
+    targets = {"profiles": lake.snapshot_path(settings, lake.PROFILES, SNAPSHOT),
+               "segments": lake.snapshot_path(settings, lake.SEGMENTS, SNAPSHOT),
+               "users": lake.path(settings, lake.CURATED_USERS)}
+    for name, frame in frames.items():
+        Path(targets[name]).mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(f"{targets[name]}/part-0.parquet", index=False)
+
+
+def timed(label: str, fn) -> float:
+    """Run fn and print its wall time."""
+    started = time.perf_counter()
+    fn()
+    seconds = time.perf_counter() - started
+    print(f"  {label:<34} {seconds:8.1f} s", flush=True)
+    return seconds
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line arguments."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--rec-users", type=int, default=20_000)
+    parser.add_argument("--budget", type=float, default=150_000.0)
+    parser.add_argument("--skip-recs", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the figures."""
+    args = parse_args(argv)
+    home = Path(tempfile.mkdtemp(prefix="journey-campaign-bench-"))
+    os.environ.update({"JOURNEY_HOME": str(home)})
+    from journey import warehouse
+    from journey.campaigns import steps
+    from journey.campaigns.params import parse_params
+    from journey.campaigns.request import CampaignRequest
+    from journey.config import get_settings
+    from journey.spark import get_spark
+
+    settings = get_settings()
+    os.environ["JOURNEY_DB_URL"] = warehouse.start_server(settings)
+    settings = get_settings()
+    try:
+        print(f"campaign benchmark: {args.users:,} users × {len(OFFERS)} offers, K=10 "
+              f"({os.cpu_count()} cores, driver {settings.driver_memory}, "
+              f"{settings.shuffle_partitions} shuffle partitions)", flush=True)
+        total = timed("synthetic snapshot (numpy → Parquet)", lambda: write_snapshot(settings, synthetic_snapshot(args.users)))
+        params = parse_params({"campaign_id": "bench", "coupons": OFFERS, "budget": args.budget,
+                               "channels": ["email", "push", "display"], "recommendations_k": 10})
+        request = CampaignRequest(params, "bench-1", SNAPSHOT, {i: f"Segment {i}" for i in range(1, 6)}, {})
+        with JvmMemory() as jvm:
+            spark = get_spark("journey-campaign-bench", settings)
+            figures = {step: timed(step, lambda s=step: getattr(steps, s)(spark, settings, request))
+                       for step in ("eligibility", "holdout")}
+            figures["coupons"] = timed("coupons", lambda: steps.coupons(spark, settings, request, None))
+            figures["ads"] = timed("ads", lambda: steps.ads(spark, settings, request))
+            if not args.skip_recs:
+                figures["recommendations"] = timed(f"recommendations ({args.rec_users:,} users)",
+                                                   lambda: recommendations(spark, settings, args.rec_users))
+        driver_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        print(f"  {'campaign steps total':<34} {sum(figures.values()) + total:8.1f} s")
+        print(f"peak memory: driver (Python) {driver_gib:.2f} GiB, Spark JVM {jvm.peak / 2**30:.2f} GiB")
+    finally:
+        warehouse.stop_server(settings)
+        shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+def recommendations(spark, settings, users: int) -> None:
+    """Generated events of `users` users (14 days), hybrid recommendations and the offline evaluation."""
+    from pyspark.sql import functions as F
+
+    from journey.datagen import generate
+    from journey.recommend.models import RecommendParams
+    from journey.recommend.pipeline import evaluate, recommend_for
+
+    generate(settings.home / "gen", users=users, days=14, seed=7)
+    events = spark.read.parquet(str(settings.home / "gen" / "events")).withColumn("event_date", F.to_date("event_time"))
+    params = RecommendParams(k=10)
+    audience = events.select("user_id").distinct()
+    rows = recommend_for(events, SNAPSHOT, audience, params).count()
+    result = evaluate(events, SNAPSHOT, params)
+    print(f"    {rows:,} recommendations; NDCG@10 hybrid {result.hybrid.ndcg_at_k:.3f} vs popularity "
+          f"{result.popularity.ndcg_at_k:.3f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""One campaign run in the lake: where its outputs live and its request/summary JSON documents.
+
+Layout: campaigns/<campaign_id>/run_id=<run>/{request.json, audience, holdout, signals,
+coupons, ads, recommendations, recommendation_eval, summary-<step>.json}. The request (validated
+parameters, snapshot date, targeted segments) is written by the DAG's first task without Spark
+and read by every later step.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from journey import lake
+from journey.campaigns.params import CampaignParams, parse_params
+from journey.config import Settings
+
+CAMPAIGNS = "campaigns"
+OUTPUTS = ("audience", "holdout", "signals", "coupons", "ads", "recommendations", "recommendation_eval")
+
+
+@dataclass(frozen=True)
+class CampaignRequest:
+    """Everything a step needs to know about the run."""
+
+    params: CampaignParams
+    run_id: str
+    snapshot_date: date
+    segments: dict[int, str]  # targeted segments
+    shares: dict[int, float]  # budget share per segment id
+
+    def to_json(self) -> dict:
+        """JSON form (segment ids as text keys)."""
+        return {"params": self.params.to_json(), "run_id": self.run_id, "snapshot_date": self.snapshot_date.isoformat(),
+                "segments": {str(k): v for k, v in self.segments.items()},
+                "shares": {str(k): v for k, v in self.shares.items()}}
+
+    @classmethod
+    def from_json(cls, doc: dict) -> CampaignRequest:
+        """Back from `to_json`."""
+        raw = dict(doc["params"])
+        raw["coupons"] = [dict(o) for o in raw["coupons"]]
+        return cls(params=parse_params(raw), run_id=doc["run_id"], snapshot_date=date.fromisoformat(doc["snapshot_date"]),
+                   segments={int(k): v for k, v in doc["segments"].items()},
+                   shares={int(k): float(v) for k, v in doc["shares"].items()})
+
+
+def run_dir(settings: Settings, campaign_id: str, run_id: str) -> str:
+    """Lake folder of one campaign run."""
+    return lake.path(settings, CAMPAIGNS, campaign_id, f"run_id={lake.safe_name(run_id)}")
+
+
+def output_path(settings: Settings, campaign_id: str, run_id: str, name: str) -> str:
+    """Lake path of one output (Parquet folder or JSON file) of the run."""
+    return f"{run_dir(settings, campaign_id, run_id)}/{name}"
+
+
+def _local(target: str) -> str:
+    """Local file path of a lake path (file:// stripped)."""
+    return target[len("file://"):] if target.startswith("file://") else target
+
+
+def write_document(target: str, payload: dict) -> None:
+    """Write a small JSON document atomically without Spark (pyarrow filesystem, tmp + move)."""
+    from pyarrow import fs as pafs
+
+    filesystem, inner = pafs.FileSystem.from_uri(target if "://" in target else f"file://{target}")
+    filesystem.create_dir(inner.rsplit("/", 1)[0], recursive=True)
+    tmp = f"{inner}.{uuid.uuid4().hex[:8]}.tmp"
+    with filesystem.open_output_stream(tmp) as stream:
+        stream.write(json.dumps(payload, indent=2, default=str).encode("utf-8"))
+    filesystem.move(tmp, inner)
+
+
+def save_request(settings: Settings, request: CampaignRequest) -> str:
+    """Write request.json of the run; returns its path."""
+    target = output_path(settings, request.params.campaign_id, request.run_id, "request.json")
+    write_document(target, request.to_json())
+    return target
+
+
+def load_request(settings: Settings, campaign_id: str, run_id: str) -> CampaignRequest:
+    """Read the run's request.json; a missing one says which task must run first."""
+    target = output_path(settings, campaign_id, run_id, "request.json")
+    try:
+        return CampaignRequest.from_json(lake.read_json(target))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no campaign request at {target}: run the validate_params task first") from None
+
+
+def save_step_summary(settings: Settings, request: CampaignRequest, step: str, summary: dict) -> None:
+    """summary-<step>.json of the run (counts, signals, timings) for the report."""
+    write_document(output_path(settings, request.params.campaign_id, request.run_id, f"summary-{step}.json"), summary)
+
+
+def load_step_summaries(settings: Settings, campaign_id: str, run_id: str) -> dict[str, dict]:
+    """Every step summary of the run that exists, by step."""
+    out = {}
+    for step in ("eligibility", "holdout", "coupons", "ads", "recommendations", "quality"):
+        try:
+            out[step] = lake.read_json(output_path(settings, campaign_id, run_id, f"summary-{step}.json"))
+        except FileNotFoundError:
+            continue
+    return out
+
+
+def local_path(target: str) -> str:
+    """A lake path as a local path for pyarrow / the warehouse loaders."""
+    return _local(target)

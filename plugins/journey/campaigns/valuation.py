@@ -1,0 +1,56 @@
+"""Expected incremental value of giving an offer to a user (the allocation's objective).
+
+For user u and offer o:
+    discount_share = percent: value / 100; fixed: value / order_value;
+                     free_shipping: SHIPPING_FEE / order_value (each capped at 1)
+    strength       = 1 − exp(−4 × discount_share)            (diminishing returns)
+    reach          = min(1, order_value / min_spend)          (1 when there is no minimum)
+    uplift         = responsiveness × (1 − propensity) × strength × reach
+    value          = uplift × order_value × margin_rate − expected_cost
+order_value is the user's average order value (DEFAULT_ORDER_VALUE for non-buyers);
+margin_rate is the mean margin of the products file when given (DEFAULT_MARGIN_RATE
+otherwise); expected_cost is the catalog's expected cost of the offer, charged to the budget.
+Only offers with value > 0 are candidates.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from journey.campaigns.params import Offer
+
+SHIPPING_FEE = 5.0
+DEFAULT_ORDER_VALUE = 40.0
+DEFAULT_MARGIN_RATE = 0.30
+STRENGTH_RATE = 4.0
+CANDIDATE_COLUMNS = ("user_id", "segment_id", "offer_index", "offer_name", "expected_cost", "expected_value",
+                     "uplift", "order_value", "propensity", "responsiveness", "signal_source")
+
+
+def offers_frame(spark: SparkSession, offers: tuple[Offer, ...]) -> DataFrame:
+    """The catalog as a small DataFrame with its index."""
+    rows = [(i, o.name, o.kind, o.value, o.min_spend, o.expected_cost) for i, o in enumerate(offers)]
+    return spark.createDataFrame(rows, "offer_index int, offer_name string, kind string, offer_value double, "
+                                       "min_spend double, expected_cost double")
+
+
+def discount_share() -> F.Column:
+    """Share of the order the offer gives away."""
+    share = (F.when(F.col("kind") == "percent", F.col("offer_value") / 100)
+             .when(F.col("kind") == "fixed", F.col("offer_value") / F.col("order_value"))
+             .otherwise(F.lit(SHIPPING_FEE) / F.col("order_value")))
+    return F.least(share, F.lit(1.0))
+
+
+def candidates(users: DataFrame, offers: DataFrame, margin_rate: float) -> DataFrame:
+    """(user, offer) pairs with positive expected value (CANDIDATE_COLUMNS)."""
+    order_value = F.coalesce(F.col("avg_order_value"), F.lit(DEFAULT_ORDER_VALUE))
+    reach = F.when(F.col("min_spend") > 0, F.least(F.lit(1.0), F.col("order_value") / F.col("min_spend"))).otherwise(1.0)
+    strength = F.lit(1.0) - F.exp(-F.lit(STRENGTH_RATE) * discount_share())
+    uplift = F.col("responsiveness") * (F.lit(1.0) - F.col("propensity")) * strength * reach
+    pairs = (users.withColumn("order_value", order_value).crossJoin(F.broadcast(offers))
+             .withColumn("uplift", uplift)
+             .withColumn("expected_value", F.col("uplift") * F.col("order_value") * F.lit(margin_rate)
+                         - F.col("expected_cost")))
+    return pairs.where(F.col("expected_value") > 0).select(*CANDIDATE_COLUMNS)

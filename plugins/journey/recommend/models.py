@@ -1,0 +1,113 @@
+"""Candidate generators: ALS (implicit), item-to-item co-occurrence, content affinity, popularity.
+
+Each returns (user_id, product_id, <source>_score) with the score scaled to [0, 1] per user
+(divided by the user's best candidate), so the hybrid blend can weigh them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+
+@dataclass(frozen=True)
+class RecommendParams:
+    """Hyper-parameters (one place)."""
+
+    k: int = 10
+    candidates: int = 50  # per source and user
+    rank: int = 16
+    max_iter: int = 6
+    reg_param: float = 0.05
+    alpha: float = 20.0
+    seed: int = 7
+    neighbours: int = 20  # co-occurrence neighbours kept per item
+    basket_size: int = 30  # most-weighted products per user used for co-occurrence
+    per_category: int = 4  # diversity cap: at most M products of one top-level category
+    weights: tuple[float, float, float] = (0.5, 0.3, 0.2)  # ALS, co-occurrence, content
+
+
+def _scaled(frame: DataFrame, column: str) -> DataFrame:
+    """Score divided by the user's best score (per-user [0, 1])."""
+    best = F.max(column).over(Window.partitionBy("user_id"))
+    return frame.withColumn(column, F.col(column) / F.when(best > 0, best).otherwise(F.lit(1.0)))
+
+
+def _top_per_user(frame: DataFrame, column: str, n: int) -> DataFrame:
+    """The n best rows per user by column (ties by product id)."""
+    order = Window.partitionBy("user_id").orderBy(F.col(column).desc(), F.col("product_id"))
+    return frame.withColumn("_r", F.row_number().over(order)).where(F.col("_r") <= n).drop("_r")
+
+
+def als_candidates(train: DataFrame, users: DataFrame, params: RecommendParams) -> DataFrame:
+    """ALS on implicit strengths; top candidates for the given users (those seen in training)."""
+    from pyspark.ml.feature import StringIndexer
+    from pyspark.ml.recommendation import ALS
+
+    user_index = StringIndexer(inputCol="user_id", outputCol="u", stringOrderType="alphabetAsc").fit(train)
+    item_index = StringIndexer(inputCol="product_id", outputCol="i", stringOrderType="alphabetAsc").fit(train)
+    ratings = item_index.transform(user_index.transform(train)).select(
+        F.col("u").cast("int").alias("u"), F.col("i").cast("int").alias("i"), F.col("strength"))
+    blocks = int(train.sparkSession.conf.get("spark.sql.shuffle.partitions"))  # ALS default (10) is for clusters
+    model = ALS(userCol="u", itemCol="i", ratingCol="strength", implicitPrefs=True, rank=params.rank,
+                maxIter=params.max_iter, regParam=params.reg_param, alpha=params.alpha, seed=params.seed,
+                nonnegative=True, coldStartStrategy="drop", numUserBlocks=blocks,
+                numItemBlocks=blocks).fit(ratings)
+    known = user_index.transform(users.join(train.select("user_id").distinct(), "user_id"))
+    recs = model.recommendForUserSubset(known.select(F.col("u").cast("int").alias("u")), params.candidates)
+    spark = train.sparkSession
+    labels = spark.createDataFrame(list(enumerate(item_index.labelsArray[0])), "i int, product_id string")
+    flat = (recs.select("u", F.explode("recommendations").alias("rec"))
+            .select("u", F.col("rec.i").alias("i"), F.col("rec.rating").alias("als_score"))
+            .join(F.broadcast(labels), "i").drop("i"))
+    user_labels = known.select(F.col("u").cast("int").alias("u"), "user_id")
+    return _scaled(flat.join(user_labels, "u").select("user_id", "product_id", "als_score"), "als_score")
+
+
+def cooccurrence_candidates(train: DataFrame, users: DataFrame, params: RecommendParams) -> DataFrame:
+    """Item-to-item: cosine of co-interaction counts between products, summed over the user's products."""
+    basket = _top_per_user(train, "strength", params.basket_size).select("user_id", "product_id", "strength")
+    counts = basket.groupBy("product_id").agg(F.count("*").alias("n"))
+    a, b = basket.alias("a"), basket.alias("b")
+    pairs = (a.join(b, (F.col("a.user_id") == F.col("b.user_id")) & (F.col("a.product_id") != F.col("b.product_id")))
+             .groupBy(F.col("a.product_id").alias("item"), F.col("b.product_id").alias("product_id"))
+             .agg(F.count("*").alias("both")))
+    sims = (pairs.join(counts.select(F.col("product_id").alias("item"), F.col("n").alias("n_item")), "item")
+            .join(counts.select("product_id", F.col("n").alias("n_other")), "product_id")
+            .withColumn("sim", F.col("both") / F.sqrt(F.col("n_item") * F.col("n_other"))))
+    near = Window.partitionBy("item").orderBy(F.col("sim").desc(), F.col("product_id"))
+    sims = sims.withColumn("_r", F.row_number().over(near)).where(F.col("_r") <= params.neighbours)
+    mine = basket.join(users.select("user_id"), "user_id").select("user_id", F.col("product_id").alias("item"), "strength")
+    scored = (mine.join(sims.select("item", "product_id", "sim"), "item")
+              .groupBy("user_id", "product_id").agg(F.sum(F.col("strength") * F.col("sim")).alias("cooc_score")))
+    return _scaled(_top_per_user(scored, "cooc_score", params.candidates), "cooc_score")
+
+
+def popularity(train: DataFrame, catalog: DataFrame, n: int) -> DataFrame:
+    """The n most popular products overall (by users who interacted), with category: the baseline."""
+    ranked = train.groupBy("product_id").agg(F.countDistinct("user_id").alias("pop"))
+    return ranked.join(catalog, "product_id").orderBy(F.col("pop").desc(), F.col("product_id")).limit(n)
+
+
+def content_candidates(train_events: DataFrame, users: DataFrame, catalog: DataFrame, train: DataFrame,
+                       params: RecommendParams) -> DataFrame:
+    """Content affinity: the user's share of weight on the product's category (×0.7) and brand (×0.3).
+
+    Candidates are the most popular products of each user's categories.
+    """
+    mine = train_events.join(users.select("user_id"), "user_id")
+    by_user = Window.partitionBy("user_id")
+    cat = (mine.groupBy("user_id", "top_category").agg(F.sum("weight").alias("w"))
+           .withColumn("cat_share", F.col("w") / F.sum("w").over(by_user)).drop("w"))
+    brand = (mine.where(F.col("brand").isNotNull()).groupBy("user_id", "brand").agg(F.sum("weight").alias("w"))
+             .withColumn("brand_share", F.col("w") / F.sum("w").over(by_user)).drop("w"))
+    pop = train.groupBy("product_id").agg(F.countDistinct("user_id").alias("pop")).join(catalog, "product_id")
+    per_cat = Window.partitionBy("top_category").orderBy(F.col("pop").desc(), F.col("product_id"))
+    top_items = pop.withColumn("_r", F.row_number().over(per_cat)).where(F.col("_r") <= params.candidates).drop("_r")
+    scored = (cat.join(top_items, "top_category").join(brand, ["user_id", "brand"], "left")
+              .withColumn("content_score", F.lit(0.7) * F.col("cat_share")
+                          + F.lit(0.3) * F.coalesce(F.col("brand_share"), F.lit(0.0))))
+    return _scaled(_top_per_user(scored.select("user_id", "product_id", "content_score"), "content_score",
+                                 params.candidates), "content_score")

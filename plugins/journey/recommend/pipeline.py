@@ -1,0 +1,57 @@
+"""Recommendations for a campaign audience, and their offline evaluation against popularity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from journey.recommend.evaluate import Metrics, metrics
+from journey.recommend.hybrid import recommend, recommend_popular
+from journey.recommend.interactions import interactions, products, purchased, split, weighted_events
+from journey.recommend.models import RecommendParams
+
+LOOKBACK_DAYS = 180
+EVAL_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Hybrid and popularity metrics on one time split."""
+
+    split_date: date
+    hybrid: Metrics
+    popularity: Metrics
+
+
+def window(events: DataFrame, snapshot_date: date) -> DataFrame:
+    """Weighted events of the look-back window ending on the snapshot date."""
+    start = snapshot_date - timedelta(days=LOOKBACK_DAYS - 1)
+    return weighted_events(events.where(F.col("event_date").between(F.lit(start), F.lit(snapshot_date))))
+
+
+def recommend_for(events: DataFrame, snapshot_date: date, users: DataFrame, params: RecommendParams) -> DataFrame:
+    """Top-K products for each user of `users`, trained on the look-back window; nothing ever bought."""
+    weighted = window(events, snapshot_date).cache()
+    ever_bought = purchased(weighted_events(events.where(F.col("event_date") <= F.lit(snapshot_date))))
+    return recommend(weighted, interactions(weighted), products(weighted), users, ever_bought, params)
+
+
+def evaluate(events: DataFrame, snapshot_date: date, params: RecommendParams, eval_days: int = EVAL_DAYS) -> Evaluation:
+    """Train before the last `eval_days` days, test on them: hybrid vs popularity."""
+    split_date = snapshot_date - timedelta(days=eval_days - 1)
+    train_events, test = split(window(events, snapshot_date), split_date)
+    train_events, test = train_events.cache(), test.cache()
+    train, catalog = interactions(train_events).cache(), products(train_events).cache()
+    bought = purchased(train_events).cache()
+    test_users = test.select("user_id").distinct()
+    size = catalog.count()
+    hybrid = recommend(train_events, train, catalog, test_users, bought, params).cache()
+    popular = recommend_popular(train, catalog, test_users, bought, params).cache()
+    result = Evaluation(split_date, metrics("hybrid", hybrid, test, size, params.k),
+                        metrics("popularity", popular, test, size, params.k))
+    for frame in (hybrid, popular, train_events, test, train, catalog, bought):
+        frame.unpersist()
+    return result

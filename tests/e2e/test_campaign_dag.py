@@ -1,0 +1,165 @@
+"""The campaign DAG for real: daily DAG for a snapshot, then `airflow dags test journey_campaign`.
+
+Expectations come from the generated input files (read with pandas) and from rows this test
+inserts itself (suppression list, an earlier campaign's messages), not from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from journey import airflow_env, warehouse
+from journey.campaigns.params import DEFAULT_COUPONS
+from journey.config import get_settings
+from journey.datagen import generate
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
+
+SNAPSHOT = "2026-10-31"
+CAMPAIGN = {"campaign_id": "autumn-test", "name": "Autumn test", "objective": "conversion", "segments": ["all"],
+            "channels": ["email", "push"], "coupons": DEFAULT_COUPONS, "budget": 60.0, "holdout_fraction": 0.2,
+            "recommendations_k": 5, "frequency_cap": 3, "start_time": "2026-11-01T00:00:00+00:00",
+            "end_time": "2026-11-08T00:00:00+00:00"}
+
+
+def query(settings, sql: str, params=None) -> list[tuple]:
+    """Rows of one query against the warehouse."""
+    with warehouse.connect(settings) as conn:
+        return warehouse.fetch_all(conn, sql, params)
+
+
+def execute(settings, sql: str, params=None) -> None:
+    """Run one statement and commit."""
+    with warehouse.connect(settings) as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """Generated data, embedded PostgreSQL, a published daily snapshot and the campaign run."""
+    home = tmp_path_factory.mktemp("e2e-campaign") / "home"
+    settings = get_settings({"JOURNEY_HOME": str(home)})
+    url = warehouse.start_server(settings)
+    generate(settings.inbox, users=300, days=10, seed=11)
+    env = airflow_env.airflow_environment(settings, url)
+    env.update({"JOURNEY_SHUFFLE_PARTITIONS": "2", "JOURNEY_SPARK_DRIVER_MEMORY": "1g"})
+    log = home / "e2e.log"
+    airflow_env.migrate_metadata_db(env, log)
+    daily = {"source": str(settings.inbox / "events"), "users": str(settings.inbox / "users.csv"),
+             "k_min": 3, "k_max": 3}
+    assert airflow_env.test_dag("journey_daily_profiles", SNAPSHOT, daily, env, log) == 0, log.read_text()[-4000:]
+    users = pd.read_csv(settings.inbox / "users.csv", dtype=str)
+    profiled = sorted(r[0] for r in query(settings, "SELECT user_id FROM journey.user_profiles"))
+    suppressed, capped = profiled[:4], profiled[4]
+    for user in suppressed:
+        execute(settings, "INSERT INTO journey.suppression_list (user_id, reason) VALUES (%s, 'opt_out')", (user,))
+    seed_earlier_campaign(settings, capped)
+    code = airflow_env.test_dag("journey_campaign", "2026-11-01", CAMPAIGN, env, log)
+    yield {"settings": settings, "env": env, "log": log, "code": code, "users": users, "profiled": profiled,
+           "suppressed": suppressed, "capped": capped}
+    warehouse.stop_server(settings)
+
+
+def seed_earlier_campaign(settings, user: str) -> None:
+    """Three other campaigns' current runs, each messaging `user` in the 7 days before the new one."""
+    for day in (27, 28, 29):
+        campaign = f"earlier-{day}"
+        execute(settings, """INSERT INTO journey.campaigns (campaign_id, run_id, snapshot_date, name, objective,
+            params, signals, budget, budget_used, expected_value, value_upper_bound, eligible_users, holdout_users,
+            start_time, end_time) VALUES (%s, 'r0', '2026-10-25', 'Earlier', 'retention', '{}', '{}', 0, 0, 0, 0, 1, 0,
+            '2026-10-26', '2026-10-31')""", (campaign,))
+        execute(settings, """INSERT INTO journey.ad_assignments (campaign_id, run_id, snapshot_date, user_id, channel,
+            creative_id, send_at, reason) VALUES (%s, 'r0', '2026-10-25', %s, 'email', 'x', %s, '{}')""",
+                (campaign, user, f"2026-10-{day}T10:00:00+00:00"))
+
+
+def test_campaign_dag_runs_end_to_end(stack):
+    assert stack["code"] == 0, Path(stack["log"]).read_text()[-6000:]
+    settings = stack["settings"]
+    (row,) = query(settings, "SELECT eligible_users, holdout_users, budget, budget_used, signals FROM journey.campaigns "
+                             "WHERE campaign_id = 'autumn-test'")
+    eligible, held, budget, used, signals = row
+    assert budget == 60.0 and 0 < used <= 60.0
+    assert "fallback" in signals["description"] or "model" in signals["description"]
+    assert 0.1 <= held / eligible <= 0.3  # 20% of a few hundred users
+    counts = dict(query(settings, "SELECT 'coupons', count(*) FROM journey.coupon_assignments "
+                                  "WHERE campaign_id = 'autumn-test' UNION ALL "
+                                  "SELECT 'ads', count(*) FROM journey.ad_assignments WHERE campaign_id = 'autumn-test' "
+                                  "UNION ALL SELECT 'eval', count(*) FROM journey.recommendation_eval"))
+    assert counts["ads"] == eligible - held  # one message per treated user
+    assert counts["coupons"] >= 1 and counts["eval"] == 2
+
+
+def test_consent_suppression_and_frequency_cap_are_honoured(stack):
+    settings, users = stack["settings"], stack["users"]
+    consented = {(r.user_id, ch) for r in users.itertuples() for ch in ("email", "push")
+                 if getattr(r, f"consent_{ch}") == "true"}
+    sent = query(settings, "SELECT user_id, channel FROM journey.ad_assignments WHERE campaign_id = 'autumn-test' "
+                           "UNION ALL SELECT user_id, channel FROM journey.coupon_assignments")
+    assert sent and all(pair in consented for pair in sent)
+    reached = {u for u, _ in sent} | {r[0] for r in query(settings, "SELECT user_id FROM "
+                                                                    "journey.recommendation_assignments")}
+    assert not reached & set(stack["suppressed"])
+    assert stack["capped"] not in reached
+    reasons = dict(query(settings, "SELECT reason, sum(users) FROM journey.campaign_audience "
+                                   "WHERE status = 'excluded' GROUP BY reason"))
+    no_consent = [u for u in stack["profiled"] if u not in stack["suppressed"]
+                  and (u, "email") not in consented and (u, "push") not in consented]
+    assert reasons["suppressed"] == 4
+    assert reasons["no_channel_consent"] == len(no_consent)
+    assert reasons.get("frequency_cap", 0) == (0 if stack["capped"] in no_consent else 1)
+
+
+def test_holdout_gets_nothing_and_budget_and_codes_hold(stack):
+    settings = stack["settings"]
+    held = {r[0] for r in query(settings, "SELECT user_id FROM journey.campaign_holdout")}
+    treated = {r[0] for r in query(settings, "SELECT user_id FROM journey.ad_assignments "
+                                             "WHERE campaign_id = 'autumn-test' UNION SELECT user_id FROM "
+                                             "journey.recommendation_assignments")}
+    assert held and not held & treated
+    (spent, codes, distinct) = query(settings, "SELECT sum(expected_cost), count(coupon_code), "
+                                               "count(DISTINCT coupon_code) FROM journey.coupon_assignments")[0]
+    assert spent <= 60.0 and codes == distinct
+
+
+def test_recommendations_respect_k_purchases_and_diversity(stack):
+    settings = stack["settings"]
+    events = pd.concat(pd.read_parquet(p) for p in sorted((settings.inbox / "events").glob("*.parquet")))
+    bought = set(zip(events.loc[events.event_type == "purchase", "user_id"],
+                     events.loc[events.event_type == "purchase", "product_id"], strict=True))
+    recs = query(settings, "SELECT user_id, product_id, rank, category FROM journey.recommendation_assignments")
+    assert recs and not {(u, p) for u, p, _, _ in recs} & bought
+    frame = pd.DataFrame(recs, columns=["user_id", "product_id", "rank", "category"])
+    assert frame.groupby("user_id").size().max() <= 5
+    assert frame.groupby(["user_id", "category"]).size().max() <= 4
+    assert (frame.groupby("user_id")["rank"].apply(lambda r: sorted(r) == list(range(1, len(r) + 1)))).all()
+
+
+def test_bi_summary_adds_up_per_segment(stack):
+    settings = stack["settings"]
+    rows = query(settings, "SELECT sum(eligible), sum(holdout), sum(coupons), sum(budget_used), sum(ads) "
+                           "FROM journey.bi_campaign_summary WHERE campaign_id = 'autumn-test'")[0]
+    (eligible, held, used) = query(settings, "SELECT eligible_users, holdout_users, budget_used "
+                                             "FROM journey.campaigns WHERE campaign_id = 'autumn-test'")[0]
+    assert rows[0] == eligible and rows[1] == held
+    assert rows[3] == pytest.approx(used)
+    assert rows[4] == eligible - held
+
+
+def test_invalid_parameters_fail_in_the_first_task_naming_the_field(stack):
+    settings, env, log = stack["settings"], stack["env"], stack["log"]
+    before = query(settings, "SELECT count(*) FROM journey.campaigns")
+    bad = {**CAMPAIGN, "campaign_id": "bad-one", "segments": ["No such segment"]}
+    start = len(Path(log).read_text())
+    assert airflow_env.test_dag("journey_campaign", "2026-11-02", bad, env, log) != 0
+    text = Path(log).read_text()[start:]
+    assert "parameter 'segments': unknown segment 'No such segment'" in text
+    assert "task_id=validate_params" in text
+    assert "running task <TaskInstance: journey_campaign.eligibility" not in text  # no Spark step started
+    assert query(settings, "SELECT count(*) FROM journey.campaigns") == before
+    assert not (settings.home / "lake" / "campaigns" / "bad-one").exists()
+    assert json.dumps(CAMPAIGN)  # the good conf is plain JSON (what the REST API sends)
