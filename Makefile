@@ -7,13 +7,13 @@ STAMP := $(VENV)/.installed
 export JOURNEY_HOME ?= $(CURDIR)/.journey
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint install check-java db-start db-stop clean bench help
+.PHONY: demo test lint install check-java db-start db-stop clean bench bench-pipeline bench-models bench-campaigns help
 
 help:
 	@echo "make demo   - install, start embedded PostgreSQL, generate data, run the daily DAG, print a summary"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff (with Airflow AIR rules)"
-	@echo "make bench  - benchmarks (see docs/benchmarks.md)"
+	@echo "make bench  - every benchmark (bench-pipeline, bench-models, bench-campaigns; see docs/benchmarks.md)"
 
 check-java:
 	@PYTHONPATH=plugins $(PYTHON) -m journey.javacheck >/dev/null || { PYTHONPATH=plugins $(PYTHON) -m journey.javacheck; exit 1; }
@@ -37,8 +37,16 @@ test: install
 lint: install
 	@$(VENV)/bin/ruff check plugins jobs dags tests
 
-bench: install
+bench: bench-pipeline bench-models bench-campaigns
+
+bench-pipeline: install
 	@$(PY) -m journey.bench
+
+bench-models: install
+	@$(PY) -m journey.models.bench --users 20000 --days 30 --seed 7
+
+bench-campaigns: install
+	@$(PY) -m journey.campaigns.bench
 
 db-start: install
 	@$(VENV)/bin/journey db start

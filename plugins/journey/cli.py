@@ -52,7 +52,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     """journey ingest: run the ingest job in this process."""
-    return _run_ingest_job(args.source, args.format, args.run_id)
+    return _run_ingest_job(args.source, args.format, args.run_id, args.mapping)
 
 
 def _quarantine(args: argparse.Namespace) -> int:
@@ -74,17 +74,27 @@ def _quarantine(args: argparse.Namespace) -> int:
     if args.extract_only or not written:
         return 0
     fmt = quarantine.original_format(settings, args.run_id)
-    return _run_ingest_job(str(path), fmt, f"replay__{args.run_id}")
+    return _run_ingest_job(str(path), fmt, f"replay__{args.run_id}", _original_mapping(settings, args.run_id))
 
 
-def _run_ingest_job(source: str, fmt: str, run_id: str) -> int:
+def _original_mapping(settings, run_id: str) -> str:
+    """Mapping file of the ingest run (empty when it used none or its summary is gone)."""
+    from journey import lake
+
+    try:
+        return lake.read_json(lake.run_summary_path(settings, "ingest_events", run_id)).get("mapping", "")
+    except (OSError, ValueError):
+        return ""
+
+
+def _run_ingest_job(source: str, fmt: str, run_id: str, mapping: str = "") -> int:
     """Run jobs/ingest_events.py in this process."""
     import runpy
 
     from journey.airflow_env import PROJECT_ROOT
 
     job = runpy.run_path(str(PROJECT_ROOT / "jobs" / "ingest_events.py"))
-    return job["main"](["--source", source, "--format", fmt, "--run-id", run_id])
+    return job["main"](["--source", source, "--format", fmt, "--run-id", run_id, "--mapping", mapping])
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -100,6 +110,35 @@ def _summary(args: argparse.Namespace) -> int:
 
     print_summary(get_settings(), args.date)
     return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    """journey models list|promote|rollback: the model registry."""
+    from journey import warehouse
+    from journey.models import registry
+    from journey.models.hparams import PromotionParams
+
+    with warehouse.connect(get_settings()) as conn:
+        if args.action == "list":
+            rows = registry.list_models(conn, args.name)
+            for row in rows:
+                value = "–" if row["primary_value"] is None else f"{row['primary_value']:.4f}"
+                print(f"{row['name']:<15} v{row['version']:<4} {row['status']:<10} {row['primary_metric']} {value}  "
+                      f"window {row['eval_window']}  {row['artifact_path']}")
+            print(f"{len(rows)} registered version(s)")
+            return 0
+        if not args.name:
+            raise ValueError(f"models {args.action} needs --name ({', '.join(registry.MODEL_NAMES)})")
+        if args.action == "rollback":
+            old, new = registry.rollback(conn, args.name)
+            print(f"{args.name}: champion v{old} retired, v{new} is champion again")
+            return 0
+        if args.version is None:
+            raise ValueError("models promote needs --version (see `journey models list`)")
+        margin = PromotionParams().margin if args.margin is None else args.margin
+        decision = registry.promote(conn, args.name, args.version, margin, force=args.force)
+        print(f"{args.name} v{args.version}: {decision.reason}")
+        return 0 if decision.promote else 1
 
 
 def _checked(convert, accept, problem: str, noun: str = ""):
@@ -159,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ing = sub.add_parser("ingest", help="ingest event files into the curated lake (local Spark)")
     ing.add_argument("--source", required=True, help="file or folder of events")
-    ing.add_argument("--format", default="canonical", help="canonical or rees46")
+    ing.add_argument("--format", default="canonical", help="canonical, rees46, transactions or mapped")
+    ing.add_argument("--mapping", default="", help="YAML column mapping for --format mapped (docs/formats.md)")
     ing.add_argument("--run-id", default=f"cli__{date.today().isoformat()}")
     ing.set_defaults(func=_ingest)
 
@@ -180,6 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     summ = sub.add_parser("summary", help="print what the warehouse holds for a snapshot date")
     summ.add_argument("--date", type=_date, default=None, help="snapshot date (default: latest)")
     summ.set_defaults(func=_summary)
+
+    models = sub.add_parser("models", help="model registry: list versions, promote a challenger, roll back")
+    models.add_argument("action", choices=["list", "promote", "rollback"])
+    models.add_argument("--name", default=None, choices=["behaviour", "scene", "propensity", "responsiveness"])
+    models.add_argument("--version", type=_positive, default=None, help="promote: the challenger's version")
+    models.add_argument("--margin", type=float, default=None, help="promote: margin on the primary metric")
+    models.add_argument("--force", action="store_true", help="promote even when the rule says no")
+    models.set_defaults(func=_models)
     return parser
 
 

@@ -48,19 +48,19 @@ def parsed(tmp_path_factory):
 
 
 def test_dag_files_exist():
-    assert [p.name for p in DAG_FILES] == ["journey_daily_profiles.py"]
+    assert [p.name for p in DAG_FILES] == ["journey_campaign.py", "journey_daily_profiles.py", "journey_train_models.py"]
 
 
 def test_no_import_errors(parsed):
     assert parsed["errors"] == {}
-    assert set(parsed["dags"]) == {"journey_daily_profiles"}
+    assert set(parsed["dags"]) == {"journey_campaign", "journey_daily_profiles", "journey_train_models"}
 
 
 def test_no_heavy_imports_at_parse_time(parsed):
     assert parsed["heavy"] == []
 
 
-@pytest.mark.parametrize("dag_id", ["journey_daily_profiles"])
+@pytest.mark.parametrize("dag_id", ["journey_campaign", "journey_daily_profiles", "journey_train_models"])
 def test_dag_has_tags_docs_owner_and_retries(parsed, dag_id):
     dag = parsed["dags"][dag_id]
     assert "journey" in dag["tags"]
@@ -76,3 +76,25 @@ def test_daily_dag_task_order():
     order = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
     assert order == {"ingest_events": ["build_profiles"], "build_profiles": ["segment_users"],
                      "segment_users": ["publish"], "publish": []}
+
+
+def test_train_models_dag_task_order():
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS)).dags["journey_train_models"]
+    order = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
+    assert order == {"build_training_data": ["train"], "train": ["evaluate", "promote"], "evaluate": ["promote"],
+                     "promote": ["score_users"], "score_users": []}
+    assert dag.schedule == "@weekly"
+
+
+def test_campaign_dag_task_order_and_params():
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS)).dags["journey_campaign"]
+    order = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
+    assert order == {"validate_params": ["eligibility"], "eligibility": ["holdout"],
+                     "holdout": ["coupons", "recommendations"], "coupons": ["ads"], "ads": ["quality"],
+                     "recommendations": ["quality"], "quality": ["publish"], "publish": ["report"], "report": []}
+    assert type(dag.timetable).__name__ == "NullTimetable"  # schedule=None: triggered only
+    assert {"campaign_id", "coupons", "budget", "holdout_fraction", "dry_run"} <= set(dag.params)
