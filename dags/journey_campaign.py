@@ -30,13 +30,9 @@ Rules and formulas: docs/campaigns.md.
 
 from __future__ import annotations
 
-import os
-import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pendulum
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Param, dag, task
 
 from journey.campaigns.params import (
@@ -50,26 +46,17 @@ from journey.campaigns.params import (
     SLUG,
 )
 from journey.config import get_settings
+from journey.dag_steps import default_args, spark_job
 from journey.schemas import LIFECYCLE_STAGES
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
-SETTINGS = get_settings()  # environment only: no I/O at parse time
-SPARK_ENV = {"PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)}
 RUN_ARGS = ["--campaign-id", "{{ params.campaign_id }}", "--run-id", "{{ run_id }}"]
 
 
-def campaign_step(step: str, extra: list[str] | None = None) -> SparkSubmitOperator:
+def campaign_step(step: str, extra: list[str] | None = None):
     """One Spark step of the campaign run (jobs/generate_campaign.py <step>)."""
-    return SparkSubmitOperator(
-        task_id=step,
-        application=str(JOBS / "generate_campaign.py"),
-        conn_id="spark_default",
-        name=f"journey-campaign-{step}",
-        application_args=[step, *RUN_ARGS, *(extra or [])],
-        env_vars=SPARK_ENV,
-        driver_memory=SETTINGS.driver_memory,
-        conf={"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false"},
-    )
+    return spark_job(step, JOBS / "generate_campaign.py", [step, *RUN_ARGS, *(extra or [])],
+                     name=f"journey-campaign-{step}")
 
 
 PARAMS = {
@@ -110,11 +97,7 @@ PARAMS = {
     catchup=False,
     doc_md=__doc__,
     tags=["journey", "campaign", "spark"],
-    default_args={
-        "owner": "data-engineering",
-        "retries": SETTINGS.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds),
-    },
+    default_args=default_args(),
     params=PARAMS,
 )
 def journey_campaign():
@@ -124,7 +107,6 @@ def journey_campaign():
     def validate_params(params=None, run_id=None) -> dict:
         """Fail naming the bad field before any Spark work; save the request for the Spark steps."""
         from journey.campaigns.validate import validate_request
-        from journey.config import get_settings
 
         request = validate_request(get_settings(), {k: v for k, v in params.items() if k != "products"}, run_id)
         print(f"campaign {request.params.campaign_id}: parameters valid; profiles of {request.snapshot_date}; "
@@ -136,7 +118,6 @@ def journey_campaign():
         """One transaction for every table of the run (nothing for a dry run)."""
         from journey.campaigns.publish import publish_campaign
         from journey.campaigns.request import load_request
-        from journey.config import get_settings
 
         settings = get_settings()
         return publish_campaign(settings, load_request(settings, params["campaign_id"], run_id))
@@ -146,7 +127,6 @@ def journey_campaign():
         """Print the run summary (and what went to journey.bi_campaign_summary)."""
         from journey.campaigns.report import report as print_report
         from journey.campaigns.request import load_request
-        from journey.config import get_settings
 
         settings = get_settings()
         print_report(settings, load_request(settings, params["campaign_id"], run_id))

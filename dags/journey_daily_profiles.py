@@ -27,37 +27,18 @@ Emits the `journey_segments` asset when the warehouse tables are published.
 
 from __future__ import annotations
 
-import os
-import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pendulum
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Asset, Param, dag, task
 
 from journey.config import get_settings
+from journey.dag_steps import default_args, spark_job
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
 SEGMENTS_ASSET = Asset("journey_segments")
-SETTINGS = get_settings()  # environment only: no I/O at parse time
-SPARK_ENV = {"PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)}
 RUN_ARGS = ["--run-id", "{{ run_id }}"]
 SNAPSHOT_ARGS = ["--snapshot-date", "{{ ds }}", *RUN_ARGS]
-
-
-def spark_job(task_id: str, script: str, args: list[str]) -> SparkSubmitOperator:
-    """A Spark step: one job script from jobs/, submitted on the spark_default connection."""
-    return SparkSubmitOperator(
-        task_id=task_id,
-        application=str(JOBS / script),
-        conn_id="spark_default",
-        name=f"journey-{task_id}",
-        application_args=args,
-        env_vars=SPARK_ENV,
-        driver_memory=SETTINGS.driver_memory,
-        conf={"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false"},
-    )
 
 
 @dag(
@@ -68,11 +49,7 @@ def spark_job(task_id: str, script: str, args: list[str]) -> SparkSubmitOperator
     max_active_runs=1,
     doc_md=__doc__,
     tags=["journey", "profiles", "segments", "spark"],
-    default_args={
-        "owner": "data-engineering",
-        "retries": SETTINGS.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds),
-    },
+    default_args=default_args(),
     params={
         "source": Param("", type="string", title="Events source",
                         description="File or folder of event files; empty = $JOURNEY_HOME/inbox/events"),
@@ -88,13 +65,13 @@ def spark_job(task_id: str, script: str, args: list[str]) -> SparkSubmitOperator
 )
 def journey_daily_profiles():
     """Ingest → profiles → segments → publish."""
-    ingest = spark_job("ingest_events", "ingest_events.py", [
+    ingest = spark_job("ingest_events", JOBS / "ingest_events.py", [
         "--source", "{{ params.source }}", "--format", "{{ params.format }}", "--mapping", "{{ params.mapping }}",
         "--users", "{{ params.users }}", *RUN_ARGS,
     ])
-    profiles = spark_job("build_profiles", "build_profiles.py",
+    profiles = spark_job("build_profiles", JOBS / "build_profiles.py",
                          [*SNAPSHOT_ARGS, "--lookback-days", "{{ params.lookback_days }}"])
-    segments = spark_job("segment_users", "segment_users.py",
+    segments = spark_job("segment_users", JOBS / "segment_users.py",
                          [*SNAPSHOT_ARGS, "--k-min", "{{ params.k_min }}", "--k-max", "{{ params.k_max }}"])
 
     @task(outlets=[SEGMENTS_ASSET])
@@ -102,7 +79,6 @@ def journey_daily_profiles():
         """Load the snapshot and the ingest accounting into PostgreSQL in one transaction."""
         from datetime import date
 
-        from journey.config import get_settings
         from journey.publish import publish_daily
 
         rows = publish_daily(get_settings(), date.fromisoformat(ds), run_id, ingest_run_id=run_id)

@@ -20,30 +20,17 @@ Rules, metrics and the registry: docs/models.md.
 
 from __future__ import annotations
 
-import os
-import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pendulum
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import Param, dag, task
 
 from journey.config import get_settings
+from journey.dag_steps import default_args, spark_job
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
-SETTINGS = get_settings()  # environment only: no I/O at parse time
 RUN_ARGS = ["--snapshot-date", "{{ ds }}", "--run-id", "{{ run_id }}"]
 
-
-def spark_step(task_id: str, script: str, args: list[str]) -> SparkSubmitOperator:
-    """One jobs/ script submitted on the spark_default connection."""
-    return SparkSubmitOperator(
-        task_id=task_id, application=str(JOBS / script), conn_id="spark_default", name=f"journey-{task_id}",
-        application_args=args, driver_memory=SETTINGS.driver_memory,
-        env_vars={"PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)},
-        conf={"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false"},
-    )
 
 
 def model_config(params: dict):
@@ -67,11 +54,7 @@ def model_config(params: dict):
     max_active_runs=1,
     doc_md=__doc__,
     tags=["journey", "models", "tensorflow", "xgboost", "spark"],
-    default_args={
-        "owner": "data-engineering",
-        "retries": SETTINGS.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds),
-    },
+    default_args=default_args(),
     params={
         "horizon_days": Param(5, type="integer", minimum=1, maximum=60, title="Label horizon (days)"),
         "lookback_days": Param(28, type="integer", minimum=1, maximum=365, title="Feature look-back (days)"),
@@ -83,7 +66,7 @@ def model_config(params: dict):
 )
 def journey_train_models():
     """Training sets → train → evaluate → promote → score users."""
-    training_data = spark_step("build_training_data", "build_training_data.py", [
+    training_data = spark_job("build_training_data", JOBS / "build_training_data.py", [
         *RUN_ARGS, "--horizon-days", "{{ params.horizon_days }}", "--lookback-days", "{{ params.lookback_days }}",
         "--scenes", "{{ params.scenes }}"])
 
@@ -123,7 +106,7 @@ def journey_train_models():
             print(f"{name} v{trained[name]['version']}: {reason}")
         return decisions
 
-    scores = spark_step("score_users", "score_users.py", [*RUN_ARGS, "--lookback-days", "{{ params.lookback_days }}"])
+    scores = spark_job("score_users", JOBS / "score_users.py", [*RUN_ARGS, "--lookback-days", "{{ params.lookback_days }}"])
     trained = train()
     training_data >> trained
     evaluate(trained) >> promote(trained) >> scores

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from e2e_stack import journey_stack
 
 from journey import airflow_env, warehouse
 from journey.campaigns.params import DEFAULT_COUPONS
-from journey.config import get_settings
 from journey.datagen import generate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
@@ -41,14 +41,14 @@ def execute(settings, sql: str, params=None) -> None:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """Generated data, embedded PostgreSQL, a published daily snapshot and the campaign run."""
-    home = tmp_path_factory.mktemp("e2e-campaign") / "home"
-    settings = get_settings({"JOURNEY_HOME": str(home)})
-    url = warehouse.start_server(settings)
+    with journey_stack(tmp_path_factory.mktemp("e2e-campaign") / "home", JOURNEY_SHUFFLE_PARTITIONS="2") as ready:
+        yield campaign_run(ready)
+
+
+def campaign_run(ready) -> dict:
+    """Publish a daily snapshot, seed a suppression list and earlier messages, run the campaign DAG."""
+    settings, env, log = ready.settings, ready.env, ready.log
     generate(settings.inbox, users=300, days=10, seed=11)
-    env = airflow_env.airflow_environment(settings, url)
-    env.update({"JOURNEY_SHUFFLE_PARTITIONS": "2", "JOURNEY_SPARK_DRIVER_MEMORY": "1g"})
-    log = home / "e2e.log"
-    airflow_env.migrate_metadata_db(env, log)
     daily = {"source": str(settings.inbox / "events"), "users": str(settings.inbox / "users.csv"),
              "k_min": 3, "k_max": 3}
     assert airflow_env.test_dag("journey_daily_profiles", SNAPSHOT, daily, env, log) == 0, log.read_text()[-4000:]
@@ -59,9 +59,8 @@ def stack(tmp_path_factory):
         execute(settings, "INSERT INTO journey.suppression_list (user_id, reason) VALUES (%s, 'opt_out')", (user,))
     seed_earlier_campaign(settings, capped)
     code = airflow_env.test_dag("journey_campaign", "2026-11-01", CAMPAIGN, env, log)
-    yield {"settings": settings, "env": env, "log": log, "code": code, "users": users, "profiled": profiled,
-           "suppressed": suppressed, "capped": capped}
-    warehouse.stop_server(settings)
+    return {"settings": settings, "env": env, "log": log, "code": code, "users": users, "profiled": profiled,
+            "suppressed": suppressed, "capped": capped}
 
 
 def seed_earlier_campaign(settings, user: str) -> None:

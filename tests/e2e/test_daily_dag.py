@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from e2e_stack import journey_stack
 
 from journey import airflow_env, warehouse
-from journey.config import get_settings
 from journey.datagen import generate
 
 SNAPSHOT = "2026-10-31"
@@ -25,16 +25,9 @@ TABLES = ("user_profiles", "user_segments", "segment_history", "segment_summary"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """A Journey home with generated data, a running embedded PostgreSQL and Airflow env."""
-    home = tmp_path_factory.mktemp("e2e") / "home"
-    settings = get_settings({"JOURNEY_HOME": str(home)})
-    url = warehouse.start_server(settings)
-    generate(settings.inbox, users=400, days=10, seed=11)
-    env = airflow_env.airflow_environment(settings, url)
-    env.update({"JOURNEY_SHUFFLE_PARTITIONS": "4", "JOURNEY_SPARK_DRIVER_MEMORY": "1g"})
-    log = home / "e2e.log"
-    airflow_env.migrate_metadata_db(env, log)
-    yield settings, env, log
-    warehouse.stop_server(settings)
+    with journey_stack(tmp_path_factory.mktemp("e2e") / "home") as ready:
+        generate(ready.settings.inbox, users=400, days=10, seed=11)
+        yield ready.settings, ready.env, ready.log
 
 
 def run_dag(stack) -> int:

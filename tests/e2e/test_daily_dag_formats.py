@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from e2e_stack import journey_stack
 
 from journey import airflow_env, warehouse
-from journey.config import get_settings
 from journey.datagen import generate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
@@ -103,19 +103,13 @@ def write_export(events: pd.DataFrame, path: Path) -> pd.DataFrame:
 def stack(tmp_path_factory):
     """A Journey home with both feeds written, a running embedded PostgreSQL and Airflow env."""
     root = tmp_path_factory.mktemp("e2e-formats")
-    settings = get_settings({"JOURNEY_HOME": str(root / "home")})
-    url = warehouse.start_server(settings)
     feeds = root / "feeds"
     feeds.mkdir()
     retail = write_order_lines(generated_events(root / "gen-2010", RETAIL_DAY), feeds / "online_retail.csv")
     export = write_export(generated_events(root / "gen-2026", MAPPED_DAY), feeds / "export.csv")
     (feeds / "shop.yaml").write_text(MAPPING, encoding="utf-8")
-    env = airflow_env.airflow_environment(settings, url)
-    env.update({"JOURNEY_SHUFFLE_PARTITIONS": "4", "JOURNEY_SPARK_DRIVER_MEMORY": "1g"})
-    log = settings.home / "e2e.log"
-    airflow_env.migrate_metadata_db(env, log)
-    yield settings, env, log, feeds, retail, export
-    warehouse.stop_server(settings)
+    with journey_stack(root / "home") as ready:
+        yield ready.settings, ready.env, ready.log, feeds, retail, export
 
 
 def fetch(settings, query: str, params: tuple = ()) -> list[tuple]:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from e2e_stack import journey_stack
 
 from journey import airflow_env, warehouse
-from journey.config import get_settings
 from journey.datagen import generate
 
 pytestmark = pytest.mark.e2e
@@ -29,20 +29,14 @@ JOB = Path(__file__).resolve().parents[2] / "jobs" / "ingest_events.py"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """A Journey home with 600 users × 14 days ingested, the embedded PostgreSQL and Airflow ready."""
-    home = tmp_path_factory.mktemp("e2e-models") / "home"
-    settings = get_settings({"JOURNEY_HOME": str(home)})
-    url = warehouse.start_server(settings)
-    generate(settings.inbox, users=600, days=14, seed=5)
-    env = airflow_env.airflow_environment(settings, url)
-    env.update({"JOURNEY_SHUFFLE_PARTITIONS": "4", "JOURNEY_SPARK_DRIVER_MEMORY": "1g",
-                "JOURNEY_SPARK_MASTER": "local[2]"})
-    log = home / "e2e.log"
-    airflow_env.migrate_metadata_db(env, log)
-    ingest = subprocess.run([sys.executable, str(JOB), "--source", str(settings.inbox / "events"),
-                             "--format", "canonical", "--run-id", "e2e-ingest"], env=env, capture_output=True, text=True)
-    assert ingest.returncode == 0, ingest.stderr[-3000:]
-    yield settings, env, log
-    warehouse.stop_server(settings)
+    with journey_stack(tmp_path_factory.mktemp("e2e-models") / "home", JOURNEY_SPARK_MASTER="local[2]") as ready:
+        settings, env, log = ready.settings, ready.env, ready.log
+        generate(settings.inbox, users=600, days=14, seed=5)
+        ingest = subprocess.run([sys.executable, str(JOB), "--source", str(settings.inbox / "events"),
+                                 "--format", "canonical", "--run-id", "e2e-ingest"], env=env, capture_output=True,
+                                text=True)
+        assert ingest.returncode == 0, ingest.stderr[-3000:]
+        yield settings, env, log
 
 
 def expected_users(settings) -> set[str]:
