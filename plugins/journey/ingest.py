@@ -127,13 +127,19 @@ def classify(df: DataFrame, now: datetime) -> DataFrame:
     return parsed.withColumns({"reason": reason, "detail": detail})
 
 
-def typed_events(valid: DataFrame) -> DataFrame:
-    """Canonical typed columns (the curated contract) from classified valid rows."""
+def staged_rows(classified: DataFrame) -> DataFrame:
+    """One narrow row per input row: the canonical typed columns, reason/detail, source file, raw text.
+
+    The raw text (the row as JSON, tens of bytes per column) is kept for rejected rows only, so
+    the batch that ingest keeps between its passes stays about as wide as the curated events;
+    rows without an event_id get one from a hash of their raw text here, while it is still there.
+    Typed columns of rejected rows are not used.
+    """
     event_id = F.coalesce(
         F.nullif(F.trim(F.col("event_id")), F.lit("")),
         F.concat(F.lit("h"), F.substring(F.sha2(F.col("raw"), 256), 1, 24)),
     )
-    return valid.select(
+    return classified.select(
         event_id.alias("event_id"),
         F.col("_ts").alias("event_time"),
         F.trim(F.col("user_id")).alias("user_id"),
@@ -147,7 +153,9 @@ def typed_events(valid: DataFrame) -> DataFrame:
         F.lower(F.coalesce(F.nullif(F.trim(F.col("channel")), F.lit("")), F.lit("unknown"))).alias("channel"),
         F.to_date(F.col("_ts")).alias("event_date"),
         F.col("source_file"),
-        F.col("raw"),
+        F.col("reason"),
+        F.col("detail"),
+        F.when(F.col("reason").isNotNull(), F.col("raw")).alias("raw"),
     )
 
 
@@ -155,13 +163,15 @@ def mark_duplicates(new: DataFrame, existing: DataFrame | None) -> DataFrame:
     """Union new rows with existing curated rows; flag the copy kept per event_id.
 
     Existing rows win (priority 0), then the earliest event in the batch; ties broken by
-    source file and raw text so the choice does not depend on input order.
+    source file and a hash of the row's values, so the choice does not depend on input order
+    (rows that tie on all of these are the same event, whichever copy is kept).
     """
     batch = new.withColumn("_priority", F.lit(1))
     rows = batch
     if existing is not None:
         rows = existing.select(*batch.columns[:-1]).withColumn("_priority", F.lit(0)).unionByName(batch)
-    order = Window.partitionBy("event_id").orderBy("_priority", "event_time", "source_file", "raw")
+    row_key = F.xxhash64(*[F.col(c) for c in EVENT_COLUMNS])
+    order = Window.partitionBy("event_id").orderBy("_priority", "event_time", "source_file", row_key)
     return rows.withColumns(
         {"_rank": F.row_number().over(order), "_first_priority": F.first("_priority").over(order)}
     )
@@ -173,17 +183,17 @@ def _existing_events(spark: SparkSession, curated: str, dates: list[str]) -> Dat
     if not present:
         return None
     existing = spark.read.parquet(curated).where(F.col("event_date").cast("string").isin(*present))
-    return existing.withColumns({"source_file": F.lit("(curated)"), "raw": F.lit(None).cast("string")})
+    return existing.withColumn("source_file", F.lit("(curated)"))
 
 
-def _reason_counts(classified: DataFrame) -> dict[str | None, int]:
+def _reason_counts(staged: DataFrame) -> dict[str | None, int]:
     """Rows per reason (None = valid)."""
-    return {row["reason"]: row["count"] for row in classified.groupBy("reason").count().collect()}
+    return {row["reason"]: row["count"] for row in staged.groupBy("reason").count().collect()}
 
 
-def _quarantine(classified: DataFrame, run_id: str, target: str) -> None:
+def _quarantine(staged: DataFrame, run_id: str, target: str) -> None:
     """Write the rejected rows, with their reason and raw text, to the run's quarantine path."""
-    rejected = classified.where(F.col("reason").isNotNull()).select(
+    rejected = staged.where(F.col("reason").isNotNull()).select(
         F.lit(run_id).alias("run_id"), "source_file", "reason", "detail", "raw"
     )
     lake.write_parquet_atomic(rejected, target)
@@ -207,15 +217,15 @@ def run_ingest(
         raw, files = read_source(spark, source, feed)
     except (SourceError, ValueError) as exc:
         raise IngestError(str(exc)) from exc
-    classified = classify(to_canonical(raw, feed), now).persist(StorageLevel.MEMORY_AND_DISK)
-    counts = _reason_counts(classified)
+    staged = staged_rows(classify(to_canonical(raw, feed), now)).persist(StorageLevel.MEMORY_AND_DISK)
+    counts = _reason_counts(staged)
     if not counts:
-        classified.unpersist()
+        staged.unpersist()
         raise IngestError(f"no data rows in {source}: {len(files)} file(s) hold a header only")
     quarantine_target = lake.quarantine_path(settings, "events", run_id)
-    _quarantine(classified, run_id, quarantine_target)
+    _quarantine(staged, run_id, quarantine_target)
 
-    valid = typed_events(classified.where(F.col("reason").isNull()))
+    valid = staged.where(F.col("reason").isNull()).select(*EVENT_COLUMNS, "event_date", "source_file")
     curated_path = lake.path(settings, lake.CURATED_EVENTS)
     dates = [r[0].isoformat() for r in valid.select("event_date").distinct().collect()]
     marked = mark_duplicates(valid, _existing_events(spark, curated_path, dates))
@@ -226,12 +236,13 @@ def run_ingest(
         lake.write_partitions_atomic(kept, curated_path, "event_date")
     lake.write_parquet_atomic(
         marked.where((F.col("_priority") == 1) & (F.col("_rank") > 1)).select(
-            F.lit(run_id).alias("run_id"), "event_id", "source_file", "raw"
+            F.lit(run_id).alias("run_id"), "event_id", "source_file",
+            F.to_json(F.struct(*EVENT_COLUMNS)).alias("raw"),
         ),
         lake.quarantine_path(settings, "events_duplicates", run_id),
     )
     marked.unpersist()
-    classified.unpersist()
+    staged.unpersist()
     quarantined = sum(n for reason, n in counts.items() if reason is not None)
     result = IngestResult(
         run_id=run_id,
