@@ -86,7 +86,8 @@ PARAMS = {
     "end_time": Param("2026-11-08T00:00:00+00:00", type="string", format="date-time", title="End"),
     "dry_run": Param(False, type="boolean", title="Dry run", description="Write the lake and the report only"),
     "products": Param("", type="string", title="Products CSV",
-                      description="Margins for coupon values; empty = $JOURNEY_HOME/inbox/products.csv"),
+                      description="Margins for coupon values and titles for recommendations; "
+                                  "empty = $JOURNEY_HOME/inbox/products.csv"),
 }
 
 
@@ -131,9 +132,10 @@ def journey_campaign():
         settings = get_settings()
         print_report(settings, load_request(settings, params["campaign_id"], run_id))
 
-    coupons = campaign_step("coupons", ["--products", "{{ params.products }}"])
+    products = ["--products", "{{ params.products }}"]
+    coupons = campaign_step("coupons", products)
     ads = campaign_step("ads")
-    recommendations = campaign_step("recommendations")
+    recommendations = campaign_step("recommendations", products)
     quality = campaign_step("quality")
     validate_params() >> campaign_step("eligibility") >> campaign_step("holdout") >> [coupons, recommendations]
     coupons >> ads

@@ -20,7 +20,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("step", choices=STEPS)
     parser.add_argument("--campaign-id", required=True)
     parser.add_argument("--run-id", required=True)
-    parser.add_argument("--products", default="", help="products CSV (margins for coupon values); optional")
+    parser.add_argument("--products", default="",
+                        help="products CSV (margins for coupon values, titles for recommendations); optional")
     parser.add_argument("--no-eval", action="store_true", help="skip the offline recommendation evaluation")
     return parser.parse_args(argv)
 
@@ -31,11 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     request = load_request(settings, args.campaign_id, args.run_id)
     spark = get_spark(f"journey-campaign-{args.step}", settings)
+    products = args.products or str(settings.inbox / "products.csv")
     if args.step == "coupons":
-        products = args.products or str(settings.inbox / "products.csv")
         steps.coupons(spark, settings, request, products)
     elif args.step == "recommendations":
-        steps.recommendations(spark, settings, request, evaluate=not args.no_eval)
+        steps.recommendations(spark, settings, request, evaluate=not args.no_eval, products_file=products)
     else:
         getattr(steps, args.step)(spark, settings, request)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
@@ -13,6 +14,7 @@ from journey.recommend.evaluate import metrics
 from journey.recommend.hybrid import finalize
 from journey.recommend.models import RecommendParams
 from journey.recommend.pipeline import evaluate
+from journey.recommend.titles import title_neighbours, title_vectors
 
 pytestmark = pytest.mark.spark
 
@@ -46,11 +48,44 @@ def test_metrics_match_a_hand_computation(spark):
     assert result.users == 2
 
 
-def test_hybrid_beats_popularity_on_generated_data(spark, tmp_path):
-    generate(tmp_path / "gen", users=500, days=21, seed=3)
-    events = spark.read.parquet(str(tmp_path / "gen" / "events")).withColumn("event_date", F.to_date("event_time"))
-    result = evaluate(events, date(2026, 10, 31), RecommendParams(k=10))
-    print(f"hybrid {result.hybrid}\npopularity {result.popularity}")
+TITLES = ["Trail running shoe", "Road running shoe", "Running shoe for kids", "Ceramic coffee mug",
+          "Travel coffee mug", "Espresso coffee cup", "Wool winter scarf"]
+
+
+def test_title_vectors_put_similar_titles_together():
+    vectors = title_vectors(TITLES, dimensions=4)
+    cosine = vectors @ vectors.T
+    assert cosine.shape == (7, 7)
+    assert cosine[0, 1] > 0.8  # two running shoes
+    assert cosine[3, 4] > 0.8  # two coffee mugs
+    assert cosine[0, 3] < 0.2 and cosine[1, 4] < 0.2  # shoe vs mug
+
+
+def test_title_neighbours_rank_the_same_kind_of_product_first(spark):
+    titles = pd.DataFrame({"product_id": [f"p{i}" for i in range(len(TITLES))], "title": TITLES})
+    rows = title_neighbours(spark, titles, neighbours=2).collect()
+    best = {}
+    for row in sorted(rows, key=lambda r: -r.sim):
+        best.setdefault(row.item, row.product_id)
+    assert best["p0"] in {"p1", "p2"} and best["p3"] in {"p4", "p5"}
+    assert all(r.item != r.product_id and 0 < r.sim <= 1.0 + 1e-9 for r in rows)
+    assert title_neighbours(spark, titles.head(2), neighbours=2) is None  # too few titles to compare
+
+
+@pytest.fixture(scope="module")
+def generated(spark, tmp_path_factory):
+    """500 users × 21 days of generated events, and the generator's product titles."""
+    out = tmp_path_factory.mktemp("rec") / "gen"
+    generate(out, users=500, days=21, seed=3)
+    events = spark.read.parquet(str(out / "events")).withColumn("event_date", F.to_date("event_time"))
+    return events, pd.read_csv(out / "products.csv", dtype=str)[["product_id", "title"]]
+
+
+def test_hybrid_beats_popularity_on_generated_data(spark, generated):
+    events, titles = generated
+    result = evaluate(events, date(2026, 10, 31), RecommendParams(k=10),
+                      title_neighbours=title_neighbours(spark, titles, RecommendParams().neighbours))
+    print(f"hybrid (with titles) {result.hybrid}\npopularity {result.popularity}")
     assert result.hybrid.users == result.popularity.users > 100
     assert result.hybrid.ndcg_at_k > 1.5 * result.popularity.ndcg_at_k
     assert result.hybrid.coverage > result.popularity.coverage

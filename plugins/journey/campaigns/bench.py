@@ -195,15 +195,19 @@ def recommendations(spark, settings, users: int) -> None:
     from journey.datagen import generate
     from journey.recommend.models import RecommendParams
     from journey.recommend.pipeline import evaluate, recommend_for
+    from journey.recommend.titles import load_titles, title_neighbours
 
     generate(settings.home / "gen", users=users, days=14, seed=7)
     events = spark.read.parquet(str(settings.home / "gen" / "events")).withColumn("event_date", F.to_date("event_time"))
     params = RecommendParams(k=10)
+    neighbours = title_neighbours(spark, load_titles(spark, settings, str(settings.home / "gen" / "products.csv")),
+                                  params.neighbours).cache()
     audience = events.select("user_id").distinct()
-    rows = recommend_for(events, SNAPSHOT, audience, params).count()
-    result = evaluate(events, SNAPSHOT, params)
-    print(f"    {rows:,} recommendations; NDCG@10 hybrid {result.hybrid.ndcg_at_k:.3f} vs popularity "
-          f"{result.popularity.ndcg_at_k:.3f}")
+    rows = recommend_for(events, SNAPSHOT, audience, params, neighbours).count()
+    result = evaluate(events, SNAPSHOT, params, title_neighbours=neighbours)
+    without = evaluate(events, SNAPSHOT, params)
+    print(f"    {rows:,} recommendations; NDCG@10 hybrid {result.hybrid.ndcg_at_k:.3f} (without titles "
+          f"{without.hybrid.ndcg_at_k:.3f}) vs popularity {result.popularity.ndcg_at_k:.3f}")
 
 
 if __name__ == "__main__":

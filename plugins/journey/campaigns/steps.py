@@ -181,25 +181,38 @@ def ads(spark: SparkSession, settings: Settings, request: CampaignRequest) -> di
     return summary
 
 
-def recommendations(spark: SparkSession, settings: Settings, request: CampaignRequest, evaluate: bool = True) -> dict:
-    """K products per treated user (hybrid; popularity for cold start) and the offline evaluation."""
+def recommendations(spark: SparkSession, settings: Settings, request: CampaignRequest, evaluate: bool = True,
+                    products_file: str | None = None) -> dict:
+    """K products per treated user (hybrid; popularity for cold start) and the offline evaluation.
+
+    Product titles (the products CSV, the lake's product dimension) add the title-similarity source.
+    """
     from journey.recommend.models import RecommendParams
     from journey.recommend.pipeline import evaluate as evaluate_offline
     from journey.recommend.pipeline import recommend_for
+    from journey.recommend.titles import load_titles, title_neighbours
 
     params = RecommendParams(k=request.params.recommendations_k)
     events = spark.read.parquet(lake.path(settings, lake.CURATED_EVENTS))
     users = treated_users(spark, settings, request).select("user_id")
-    recs = recommend_for(events, request.snapshot_date, users, params)
+    titles = load_titles(spark, settings, products_file)
+    neighbours = title_neighbours(spark, titles, params.neighbours)
+    print(f"recommendations {request.params.campaign_id}: "
+          + (f"title embeddings of {len(titles):,} products" if neighbours is not None
+             else "no product titles: title similarity not used"))
+    if neighbours is not None:
+        neighbours = neighbours.cache()
+    recs = recommend_for(events, request.snapshot_date, users, params, neighbours)
     lake.write_parquet_atomic(recs.select(*_run_columns(request), *recs.columns), _out(settings, request,
                                                                                        "recommendations"))
     written = _read(spark, settings, request, "recommendations")
     by_source = {r["source"]: r["n"] for r in written.groupBy("source").agg(F.count("*").alias("n")).collect()}
-    summary: dict = {"recommendations": sum(by_source.values()), "by_source": by_source, "k": params.k}
+    summary: dict = {"recommendations": sum(by_source.values()), "by_source": by_source, "k": params.k,
+                     "titles": len(titles) if neighbours is not None else 0}
     print(f"recommendations {request.params.campaign_id}: {summary['recommendations']:,} rows (K={params.k}); "
           + ", ".join(f"{s}: {n:,}" for s, n in sorted(by_source.items())))
     if evaluate:
-        result = evaluate_offline(events, request.snapshot_date, params)
+        result = evaluate_offline(events, request.snapshot_date, params, title_neighbours=neighbours)
         rows = [{**vars(m), "split_date": result.split_date} for m in (result.hybrid, result.popularity)]
         frame = spark.createDataFrame(pd.DataFrame(rows)).select(*_run_columns(request), "model", "k",
                                                                   "precision_at_k", "recall_at_k", "ndcg_at_k",

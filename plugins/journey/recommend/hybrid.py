@@ -1,7 +1,8 @@
 """The hybrid recommender: blend the candidate scores, exclude purchases, cap per category, top K.
 
-hybrid score = 0.5 × ALS + 0.3 × co-occurrence + 0.2 × content affinity (each scaled to
-[0, 1] per user; a source with no candidate for a product counts 0). Users with no training
+hybrid score = 0.45 × ALS + 0.25 × co-occurrence + 0.15 × content affinity (category/brand)
++ 0.15 × title similarity (each scaled to [0, 1] per user; a source with no candidate for a
+product counts 0, and without product titles the title source is empty). Users with no training
 interaction (cold start), and slots the hybrid cannot fill, get the most popular products
 (source `popular`, score = 0 so they always rank after hybrid picks). Products the user
 already bought are removed, and at most `per_category` products of one top-level category are
@@ -19,18 +20,18 @@ from journey.recommend.models import (
     content_candidates,
     cooccurrence_candidates,
     popularity,
+    title_candidates,
 )
 
 RECOMMENDATION_COLUMNS = ("user_id", "rank", "product_id", "category", "score", "source")
 
 
-def blend(sources: list[DataFrame], weights: tuple[float, ...]) -> DataFrame:
-    """Outer-join the candidate sources and compute the weighted hybrid score."""
-    names = ("als_score", "cooc_score", "content_score")
+def blend(sources: list[DataFrame], weights: tuple[tuple[str, float], ...]) -> DataFrame:
+    """Outer-join the candidate sources and compute the weighted hybrid score (absent sources count 0)."""
     merged = sources[0]
     for other in sources[1:]:
         merged = merged.join(other, ["user_id", "product_id"], "full")
-    score = sum(F.lit(w) * F.coalesce(F.col(n), F.lit(0.0)) for w, n in zip(weights, names, strict=True))
+    score = sum(F.lit(w) * F.coalesce(F.col(n), F.lit(0.0)) for n, w in weights if n in merged.columns)
     return merged.select("user_id", "product_id", score.alias("score"), F.lit("hybrid").alias("source"))
 
 
@@ -49,10 +50,15 @@ def finalize(candidates: DataFrame, bought: DataFrame, catalog: DataFrame, k: in
 
 
 def recommend(train_events: DataFrame, train: DataFrame, catalog: DataFrame, users: DataFrame, bought: DataFrame,
-              params: RecommendParams) -> DataFrame:
-    """Top-K recommendations for `users` (user_id column) from the training interactions."""
+              params: RecommendParams, title_neighbours: DataFrame | None = None) -> DataFrame:
+    """Top-K recommendations for `users` (user_id column) from the training interactions.
+
+    `title_neighbours` (journey.recommend.titles) adds the title-similarity source when titles exist.
+    """
     sources = [als_candidates(train, users, params), cooccurrence_candidates(train, users, params),
                content_candidates(train_events, users, catalog, train, params)]
+    if title_neighbours is not None:
+        sources.append(title_candidates(train, users, title_neighbours, params))
     hybrid = blend(sources, params.weights)
     fallback = popularity_candidates(train, catalog, users, params)
     return finalize(hybrid.unionByName(fallback), bought, catalog, params.k, params.per_category)

@@ -1,4 +1,4 @@
-"""Candidate generators: ALS (implicit), item-to-item co-occurrence, content affinity, popularity.
+"""Candidate generators: ALS (implicit), item-to-item co-occurrence, content affinity, title neighbours, popularity.
 
 Each returns (user_id, product_id, <source>_score) with the score scaled to [0, 1] per user
 (divided by the user's best candidate), so the hybrid blend can weigh them.
@@ -26,7 +26,9 @@ class RecommendParams:
     neighbours: int = 20  # co-occurrence neighbours kept per item
     basket_size: int = 30  # most-weighted products per user used for co-occurrence
     per_category: int = 4  # diversity cap: at most M products of one top-level category
-    weights: tuple[float, float, float] = (0.5, 0.3, 0.2)  # ALS, co-occurrence, content
+    # hybrid weight per candidate source (a source with no candidates, e.g. no titles, adds 0)
+    weights: tuple[tuple[str, float], ...] = (("als_score", 0.45), ("cooc_score", 0.25), ("content_score", 0.15),
+                                              ("title_score", 0.15))
 
 
 def _scaled(frame: DataFrame, column: str) -> DataFrame:
@@ -66,9 +68,24 @@ def als_candidates(train: DataFrame, users: DataFrame, params: RecommendParams) 
     return _scaled(flat.join(user_labels, "u").select("user_id", "product_id", "als_score"), "als_score")
 
 
+def _basket(train: DataFrame, params: RecommendParams) -> DataFrame:
+    """Each user's most-weighted products (user_id, product_id, strength)."""
+    return _top_per_user(train, "strength", params.basket_size).select("user_id", "product_id", "strength")
+
+
+def neighbour_candidates(basket: DataFrame, neighbours: DataFrame, users: DataFrame, column: str,
+                         params: RecommendParams) -> DataFrame:
+    """Item-to-item scores: per user and product, the sum over the user's basket of strength × similarity."""
+    mine = basket.join(users.select("user_id"), "user_id").select("user_id", F.col("product_id").alias("item"),
+                                                                   "strength")
+    scored = (mine.join(neighbours.select("item", "product_id", "sim"), "item")
+              .groupBy("user_id", "product_id").agg(F.sum(F.col("strength") * F.col("sim")).alias(column)))
+    return _scaled(_top_per_user(scored, column, params.candidates), column)
+
+
 def cooccurrence_candidates(train: DataFrame, users: DataFrame, params: RecommendParams) -> DataFrame:
     """Item-to-item: cosine of co-interaction counts between products, summed over the user's products."""
-    basket = _top_per_user(train, "strength", params.basket_size).select("user_id", "product_id", "strength")
+    basket = _basket(train, params)
     counts = basket.groupBy("product_id").agg(F.count("*").alias("n"))
     a, b = basket.alias("a"), basket.alias("b")
     pairs = (a.join(b, (F.col("a.user_id") == F.col("b.user_id")) & (F.col("a.product_id") != F.col("b.product_id")))
@@ -79,10 +96,12 @@ def cooccurrence_candidates(train: DataFrame, users: DataFrame, params: Recommen
             .withColumn("sim", F.col("both") / F.sqrt(F.col("n_item") * F.col("n_other"))))
     near = Window.partitionBy("item").orderBy(F.col("sim").desc(), F.col("product_id"))
     sims = sims.withColumn("_r", F.row_number().over(near)).where(F.col("_r") <= params.neighbours)
-    mine = basket.join(users.select("user_id"), "user_id").select("user_id", F.col("product_id").alias("item"), "strength")
-    scored = (mine.join(sims.select("item", "product_id", "sim"), "item")
-              .groupBy("user_id", "product_id").agg(F.sum(F.col("strength") * F.col("sim")).alias("cooc_score")))
-    return _scaled(_top_per_user(scored, "cooc_score", params.candidates), "cooc_score")
+    return neighbour_candidates(basket, sims, users, "cooc_score", params)
+
+
+def title_candidates(train: DataFrame, users: DataFrame, neighbours: DataFrame, params: RecommendParams) -> DataFrame:
+    """Products whose titles are near the titles of the user's products (journey.recommend.titles)."""
+    return neighbour_candidates(_basket(train, params), neighbours, users, "title_score", params)
 
 
 def popularity(train: DataFrame, catalog: DataFrame, n: int) -> DataFrame:

@@ -32,15 +32,18 @@ def window(events: DataFrame, snapshot_date: date) -> DataFrame:
     return weighted_events(events.where(F.col("event_date").between(F.lit(start), F.lit(snapshot_date))))
 
 
-def recommend_for(events: DataFrame, snapshot_date: date, users: DataFrame, params: RecommendParams) -> DataFrame:
+def recommend_for(events: DataFrame, snapshot_date: date, users: DataFrame, params: RecommendParams,
+                  title_neighbours: DataFrame | None = None) -> DataFrame:
     """Top-K products for each user of `users`, trained on the look-back window; nothing ever bought."""
     weighted = window(events, snapshot_date).cache()
     ever_bought = purchased(weighted_events(events.where(F.col("event_date") <= F.lit(snapshot_date))))
-    return recommend(weighted, interactions(weighted), products(weighted), users, ever_bought, params)
+    return recommend(weighted, interactions(weighted), products(weighted), users, ever_bought, params,
+                     title_neighbours)
 
 
-def evaluate(events: DataFrame, snapshot_date: date, params: RecommendParams, eval_days: int = EVAL_DAYS) -> Evaluation:
-    """Train before the last `eval_days` days, test on them: hybrid vs popularity."""
+def evaluate(events: DataFrame, snapshot_date: date, params: RecommendParams, eval_days: int = EVAL_DAYS,
+             title_neighbours: DataFrame | None = None) -> Evaluation:
+    """Train before the last `eval_days` days, test on them: hybrid (with titles when given) vs popularity."""
     split_date = snapshot_date - timedelta(days=eval_days - 1)
     train_events, test = split(window(events, snapshot_date), split_date)
     train_events, test = train_events.cache(), test.cache()
@@ -48,7 +51,7 @@ def evaluate(events: DataFrame, snapshot_date: date, params: RecommendParams, ev
     bought = purchased(train_events).cache()
     test_users = test.select("user_id").distinct()
     size = catalog.count()
-    hybrid = recommend(train_events, train, catalog, test_users, bought, params).cache()
+    hybrid = recommend(train_events, train, catalog, test_users, bought, params, title_neighbours).cache()
     popular = recommend_popular(train, catalog, test_users, bought, params).cache()
     result = Evaluation(split_date, metrics("hybrid", hybrid, test, size, params.k),
                         metrics("popularity", popular, test, size, params.k))
