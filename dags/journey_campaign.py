@@ -35,6 +35,7 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from journey.campaigns.creatives import CREATIVE_SCHEMA, DEFAULT_CREATIVES, MAX_CREATIVES
 from journey.campaigns.params import (
     CAMPAIGN_CHANNELS,
     DEFAULT_COUPONS,
@@ -84,6 +85,10 @@ PARAMS = {
                            title="Frequency cap", description="Max messages per user in a trailing 7 days"),
     "start_time": Param("2026-11-01T00:00:00+00:00", type="string", format="date-time", title="Start"),
     "end_time": Param("2026-11-08T00:00:00+00:00", type="string", format="date-time", title="End"),
+    "creatives": Param(DEFAULT_CREATIVES, type="array", minItems=1, maxItems=MAX_CREATIVES, items=CREATIVE_SCHEMA,
+                       title="Creative catalog",
+                       description="Rules {segment, scene, lifecycle_stage ('*' = any), theme, format}; first match "
+                                   "wins; the last rule must be '*' everywhere"),
     "dry_run": Param(False, type="boolean", title="Dry run", description="Write the lake and the report only"),
     "products": Param("", type="string", title="Products CSV",
                       description="Margins for coupon values and titles for recommendations; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,7 @@ from journey.campaigns.params import CampaignParamsError, parse_params, resolve_
 OFFERS = [{"name": "pct10", "kind": "percent", "value": 10, "min_spend": 0, "expected_cost": 4.0},
           {"name": "ship", "kind": "free_shipping", "value": 0, "expected_cost": 2.0}]
 SEGMENTS = {1: "High-value shoppers", 2: "Deal seekers", 3: "Browsers"}
+CATCH_ALL = {"segment": "*", "scene": "*", "lifecycle_stage": "*", "theme": "picked", "format": "carousel"}
 
 
 def valid(**changes) -> dict:
@@ -48,6 +50,13 @@ def test_valid_request_parses_with_defaults():
     ({"start_time": "next monday"}, "start_time", "ISO-8601"),
     ({"segment_budget_shares": {"1": 0.7, "2": 0.6}}, "segment_budget_shares", "more than 1"),
     ({"max_coupons_per_user": 0}, "max_coupons_per_user", "within [1, 3]"),
+    ({"creatives": []}, "creatives", "at least one rule"),
+    ({"creatives": [{"scene": "gift", "theme": "gifts", "format": "carousel"}]}, "creatives", "last rule must match"),
+    ({"creatives": [{"scene": "party", "theme": "party", "format": "banner"}, CATCH_ALL]}, "creatives[0].scene",
+     "one of browse"),
+    ({"creatives": [{"lifecycle_stage": "vip", "theme": "vip", "format": "banner"}, CATCH_ALL]},
+     "creatives[0].lifecycle_stage", "one of new"),
+    ({"creatives": [{"theme": "Big Sale!", "format": "banner"}]}, "creatives[0].theme", "lower-case"),
 ])
 def test_invalid_parameter_fails_naming_the_field(changes, field, words):
     with pytest.raises(CampaignParamsError) as failure:
@@ -55,6 +64,16 @@ def test_invalid_parameter_fails_naming_the_field(changes, field, words):
     assert failure.value.field_name == field
     assert str(failure.value).startswith(f"parameter '{field}': ")
     assert words in str(failure.value)
+
+
+def test_creatives_default_to_the_catalog_and_round_trip_through_json():
+    default = parse_params(valid())
+    assert default.creatives[0].theme == "best_deals" and default.creatives[-1].theme == "picked_for_you"
+    custom = parse_params(valid(creatives=[{"segment": "Deal seekers", "theme": "flash", "format": "banner"},
+                                           CATCH_ALL]))
+    assert [(c.segment, c.scene, c.theme) for c in custom.creatives] == [("Deal seekers", "*", "flash"),
+                                                                         ("*", "*", "picked")]
+    assert parse_params(json.loads(json.dumps(custom.to_json()))).creatives == custom.creatives  # as the jobs read it
 
 
 def test_unknown_segment_fails_listing_the_known_ones():

@@ -1,8 +1,8 @@
 """Ad assignment: one message per treated user, with channel, creative and send time.
 
-Creative catalog: a creative is chosen by (segment, predicted scene, lifecycle stage) from
-CREATIVES, most specific rule first ("*" matches anything); the id is
-"<objective>.<theme>.<format>", e.g. "winback.come_back.deal_grid". The channel is the
+Creative catalog: the campaign's `creatives` rules (journey.campaigns.creatives), first match
+of (segment name, predicted scene, lifecycle stage) wins ("*" matches anything); the id is
+"<objective>.<theme>.<format>", e.g. "winback.come_back.hero_banner". The channel is the
 user's first open campaign channel (eligibility). Send time: the user's preferred hour (UTC,
 from the profile; DEFAULT_SEND_HOUR when unknown) on the campaign's first day, or the next day
 when that hour has already passed at start_time; always before end_time or the user gets
@@ -15,36 +15,26 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from journey.campaigns.creatives import ANY, Creative
 from journey.campaigns.request import CampaignRequest
 
 DEFAULT_SEND_HOUR = 10
-# (segment name or *, scene or *, lifecycle stage or *) -> (theme, format); first match wins.
-CREATIVES: tuple[tuple[str, str, str, str, str], ...] = (
-    ("*", "promo_hunt", "*", "best_deals", "deal_grid"),
-    ("*", "*", "churned", "come_back", "hero_banner"),
-    ("*", "*", "at_risk", "we_miss_you", "hero_banner"),
-    ("*", "replenish", "*", "time_to_restock", "product_list"),
-    ("*", "gift", "*", "gift_ideas", "carousel"),
-    ("*", "compare", "*", "top_rated", "comparison_card"),
-    ("*", "*", "new", "welcome", "carousel"),
-    ("*", "*", "loyal", "thank_you", "product_list"),
-    ("*", "*", "*", "picked_for_you", "carousel"),
-)
 AD_COLUMNS = ("campaign_id", "run_id", "snapshot_date", "user_id", "segment_id", "channel", "creative_id",
               "send_at", "coupon_code", "reason")
 
 
 def _matches(column: str, pattern: str) -> F.Column:
     """Rule part matches the user's value ('*' matches anything)."""
-    return F.lit(True) if pattern == "*" else F.col(column) == pattern
+    return F.lit(True) if pattern == ANY else F.col(column) == pattern
 
 
-def creative_column(objective: str) -> F.Column:
+def creative_column(objective: str, creatives: tuple[Creative, ...]) -> F.Column:
     """Creative id for each user from the first matching rule."""
     chosen = F.lit(None).cast("string")
-    for segment, scene, stage, theme, layout in reversed(CREATIVES):
-        rule = _matches("segment_name", segment) & _matches("predicted_scene", scene) & _matches("lifecycle_stage", stage)
-        chosen = F.when(rule, F.lit(f"{objective}.{theme}.{layout}")).otherwise(chosen)
+    for rule in reversed(creatives):
+        matches = (_matches("segment_name", rule.segment) & _matches("predicted_scene", rule.scene)
+                   & _matches("lifecycle_stage", rule.lifecycle_stage))
+        chosen = F.when(matches, F.lit(f"{objective}.{rule.theme}.{rule.format}")).otherwise(chosen)
     return chosen
 
 
@@ -68,5 +58,5 @@ def ad_assignments(treated: DataFrame, coupons: DataFrame, request: CampaignRequ
     return (treated.join(codes, "user_id", "left")
             .select(F.lit(params.campaign_id).alias("campaign_id"), F.lit(request.run_id).alias("run_id"),
                     F.lit(request.snapshot_date).alias("snapshot_date"), "user_id", "segment_id", "channel",
-                    creative_column(params.objective).alias("creative_id"),
+                    creative_column(params.objective, params.creatives).alias("creative_id"),
                     send_at_column(request).alias("send_at"), "coupon_code", reason.alias("reason")))

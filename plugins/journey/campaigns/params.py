@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from journey.campaigns.creatives import Creative
 
 OBJECTIVES = ("conversion", "winback", "cross_sell", "retention")
 CAMPAIGN_CHANNELS = ("email", "push", "sms", "display", "social")
@@ -61,6 +65,7 @@ class CampaignParams:
     start_time: datetime = datetime(2026, 11, 1, tzinfo=UTC)
     end_time: datetime = datetime(2026, 11, 8, tzinfo=UTC)
     dry_run: bool = False
+    creatives: tuple[Creative, ...] = ()  # ad creative rules, first match wins (journey.campaigns.creatives)
 
     @property
     def all_segments(self) -> bool:
@@ -204,6 +209,7 @@ def parse_params(raw: dict) -> CampaignParams:
     segments = _text_list(raw, "segments", None, ["all"]) or ("all",)
     if "all" in segments and len(segments) > 1:
         raise _fail("segments", "'all' cannot be combined with named segments")
+    from journey.campaigns.creatives import parse_creatives
     from journey.schemas import LIFECYCLE_STAGES
 
     params = CampaignParams(
@@ -218,6 +224,7 @@ def parse_params(raw: dict) -> CampaignParams:
         start_time=_time(raw, "start_time", "2026-11-01T00:00:00Z"),
         end_time=_time(raw, "end_time", "2026-11-08T00:00:00Z"),
         dry_run=bool(raw.get("dry_run", False)),
+        creatives=parse_creatives(raw),
     )
     if params.end_time <= params.start_time:
         raise _fail("end_time", f"{params.end_time.isoformat()} is not after start_time "
