@@ -31,11 +31,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=TrainParams.epochs)
     parser.add_argument("--horizon-days", type=int, default=DataParams.horizon_days)
     parser.add_argument("--cutoff-step-days", type=int, default=3)
     parser.add_argument("--work", default="bench-data", help="folder for data, lake and models (kept between runs)")
     return parser.parse_args(argv)
+
+
+def data_dir(args: argparse.Namespace) -> Path:
+    """Folder of the generated data set (kept between runs)."""
+    return Path(args.work).resolve() / f"gen-{args.users}u-{args.days}d-{args.seed}"
 
 
 def step(label: str, fn, count_of=None):
@@ -59,7 +64,7 @@ def prepare(args: argparse.Namespace, spark, settings, config: ModelConfig) -> N
     from journey.models.pipeline import training_paths
     from journey.models.training_data import cutoff_plan, scene_training_set, user_training_set
 
-    data = Path(args.work).resolve() / f"gen-{args.users}u-{args.days}d-{args.seed}"
+    data = data_dir(args)
     if not (data / "ground_truth" / "scenes.parquet").exists():
         step("generate", lambda: generate(data, users=args.users, days=args.days, seed=args.seed, end_date=END),
              lambda s: s.events)
@@ -79,6 +84,39 @@ def prepare(args: argparse.Namespace, spark, settings, config: ModelConfig) -> N
         print(f"  {name}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
 
 
+def persona_reference(paths: dict[str, str], personas: Path, config: ModelConfig) -> float:
+    """Test ROC-AUC of XGBoost on the aggregates, the profile features and the user's true (hidden) persona.
+
+    Not a product model (real feeds have no persona): an estimate of how much signal the generated
+    data holds, i.e. roughly the best ROC-AUC any model of these rows can reach.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    from journey.models import evaluate as ev
+    from journey.models import propensity as xgbm
+    from journey.models.datasets import open_set
+    from journey.models.pipeline import PROFILE_INPUTS
+    from journey.models.training_data import AGGREGATE_FEATURES
+
+    features = (*AGGREGATE_FEATURES, *PROFILE_INPUTS)
+    names = sorted(pd.read_parquet(personas)["persona"].unique())
+    persona_of = pd.read_parquet(personas).set_index("user_id")["persona"]
+
+    def split(name: str) -> tuple[np.ndarray, np.ndarray]:
+        table = open_set(paths["users"]).to_table(columns=["user_id", *features, "label_purchase"],
+                                                  filter=pc.field("split") == name)
+        persona = persona_of.reindex(table.column("user_id").to_pandas()).to_numpy()
+        one_hot = np.stack([persona == n for n in names], axis=1).astype(np.float32)
+        return (np.hstack([xgbm.feature_matrix(table, features), one_hot]),
+                table.column("label_purchase").to_numpy().astype(np.int32))
+
+    test_x, test_y = split("test")
+    model = xgbm.fit_xgb(split("train"), split("validation"), config.xgb)
+    return ev.binary_metrics(test_y, model.predict_proba(test_x)[:, 1])["roc_auc"]
+
+
 def report_table(reports: dict[str, dict]) -> str:
     """The markdown metrics table of every model beside its baselines."""
     from journey.models.evaluate import comparison_rows
@@ -91,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from journey import lake
     from journey.config import get_settings
-    from journey.models.pipeline import evaluate_all, train_all
+    from journey.models.pipeline import evaluate_all, train_all, training_paths
     from journey.models.registry import MODEL_NAMES
     from journey.models.scoring import score_users, scoring_rows
     from journey.spark import get_spark
@@ -120,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'score every user (mapInPandas)':<34} {seconds:8.1f} s  {scored:>10,} users  "
           f"{scored / seconds:>10,.0f} users/s (features + 4 models)")
     print(report_table(reports))
+    personas = data_dir(args) / "ground_truth" / "personas.parquet"
+    reference = persona_reference(training_paths(settings, END), personas, config)
+    print(f"signal reference (XGBoost + true persona, not a product model): behaviour test ROC-AUC {reference:.4f}")
     (home / "model_report.json").write_text(json.dumps({"trained": trained, "reports": reports}, indent=2,
                                                        default=str))
     print(f"report: {home / 'model_report.json'}")

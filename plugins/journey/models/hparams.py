@@ -41,11 +41,20 @@ class SequenceHParams:
     dense_units: int = 32
     dropout: float = 0.1
     learning_rate: float = 3e-3
+    class_weighted: bool = True  # balanced class weights in the loss
+    monitor: str = "val_loss"  # early stopping watches this (lower is better unless it ends in "auc")
 
 
 @dataclass(frozen=True)
 class BehaviourHParams(SequenceHParams):
-    """Purchase-intent model (last events + event aggregates → sigmoid)."""
+    """Purchase-intent model (last events + event aggregates → sigmoid).
+
+    Ranked by ROC-AUC, so early stopping watches the validation AUC; no class weights, so the
+    probabilities stay calibrated (weights shift them up and leave the ranking as it is).
+    """
+
+    class_weighted: bool = False
+    monitor: str = "val_auc"
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ class TrainParams:
     epochs: int = 12
     batch_size: int = 256  # per replica on CPU
     gpu_batch_multiplier: int = 4  # larger batches when a GPU is there
-    patience: int = 2  # early stopping on the validation loss
+    patience: int = 2  # epochs without improvement of the model's monitor before stopping
     shuffle_buffer: int = 8192  # rows shuffled in the streaming reader
     seed: int = 42
     deterministic_ops: bool = True  # tf.config.experimental.enable_op_determinism

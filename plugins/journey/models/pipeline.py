@@ -68,7 +68,8 @@ def train_behaviour(paths: dict[str, str], out: Path, config: ModelConfig) -> di
 
     spec = behaviour_spec(config)
     result = fit_keras(lambda norm: build_behaviour_model(config.behaviour, spec.sequence_length, norm),
-                       paths["users"], spec, config.train, out, {"model": "behaviour", "hparams": asdict(config)})
+                       paths["users"], spec, config.train, out, {"model": "behaviour", "hparams": asdict(config)},
+                       config.behaviour)
     train_xgb(paths["users"], AGGREGATE_FEATURES, "label_purchase", out / BASELINE_DIR, config, result.plan.xgb_device)
     return asdict(result)
 
@@ -79,7 +80,8 @@ def train_scene(paths: dict[str, str], out: Path, config: ModelConfig) -> dict:
 
     spec = scene_spec(config)
     result = fit_keras(lambda norm: build_scene_model(config.scene, spec.sequence_length, norm),
-                       paths["scenes"], spec, config.train, out, {"model": "scene", "hparams": asdict(config)})
+                       paths["scenes"], spec, config.train, out, {"model": "scene", "hparams": asdict(config)},
+                       config.scene)
     return asdict(result)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from journey.models.datasets import InputSpec, label_counts, numeric_sample, tf_dataset
-from journey.models.hparams import TrainParams
+from journey.models.hparams import SequenceHParams, TrainParams
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,20 @@ class TrainResult:
     plan: DevicePlan
 
 
-def fit_keras(build, path: str, spec: InputSpec, params: TrainParams, out_dir: Path, meta: dict) -> TrainResult:
-    """Train `build(normaliser)` on the train split with early stopping on validation; save model + meta."""
+def early_stopping(monitor: str, patience: int):
+    """EarlyStopping on `monitor` (maximised when it is an AUC, minimised otherwise), best weights restored."""
+    import keras
+
+    mode = "max" if monitor.endswith("auc") else "min"
+    return keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience, restore_best_weights=True)
+
+
+def fit_keras(build, path: str, spec: InputSpec, params: TrainParams, out_dir: Path, meta: dict,
+              hp: SequenceHParams) -> TrainResult:
+    """Train `build(normaliser)` on the train split with early stopping on validation; save model + meta.
+
+    `hp` says what early stopping watches and whether the loss uses balanced class weights.
+    """
     import keras
 
     set_seeds(params)
@@ -112,10 +124,10 @@ def fit_keras(build, path: str, spec: InputSpec, params: TrainParams, out_dir: P
         model = build(adapted_normaliser(path, spec))
     train = tf_dataset(path, "train", spec, plan.batch_size, params.shuffle_buffer, params.seed)
     validation = tf_dataset(path, "validation", spec, plan.batch_size)
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=params.patience, restore_best_weights=True)
+    weights = class_weights(counts) if hp.class_weighted else None
     started = time.perf_counter()
-    history = model.fit(train, validation_data=validation, epochs=params.epochs, callbacks=[stop],
-                        class_weight=class_weights(counts), shuffle=False, verbose=0)  # tf.data shuffles
+    history = model.fit(train, validation_data=validation, epochs=params.epochs,
+                        callbacks=[early_stopping(hp.monitor, params.patience)], class_weight=weights, shuffle=False, verbose=0)  # tf.data shuffles
     seconds = time.perf_counter() - started
     epochs = len(history.history["loss"])
     out_dir.mkdir(parents=True, exist_ok=True)
