@@ -10,9 +10,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-
 from journey.config import Settings, get_settings
+from journey.submit import JourneySparkSubmitOperator
 
 SETTINGS = get_settings()  # environment only: no I/O at parse time
 
@@ -26,9 +25,9 @@ def default_args(settings: Settings = SETTINGS) -> dict:
     }
 
 
-def spark_job(task_id: str, script: Path, args: list[str], name: str | None = None) -> SparkSubmitOperator:
-    """A Spark step: one script (from the project's jobs/ folder), submitted on the spark_default connection."""
-    return SparkSubmitOperator(
+def spark_job(task_id: str, script: Path, args: list[str], name: str | None = None) -> JourneySparkSubmitOperator:
+    """A Spark step: one script (from jobs/) on spark_default; on a cluster the package ships with it."""
+    return JourneySparkSubmitOperator(
         task_id=task_id,
         application=str(script),
         conn_id="spark_default",

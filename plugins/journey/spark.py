@@ -1,4 +1,8 @@
-"""SparkSession factory: local[*] by default, the master from config or spark-submit otherwise."""
+"""SparkSession factory: local[*] by default, the master from config or spark-submit otherwise.
+
+Started on a cluster master without spark-submit (`JOURNEY_SPARK_MASTER=spark://…`), it ships the
+journey package zip to the executors itself, as the DAG's operator does with --py-files.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import sys
 
 from journey.config import Settings, get_settings
 from journey.javacheck import ensure_java_home
+from journey.packaging import package_zip, ships_package
 
 # SQL settings every Journey job runs with (UTC timestamps, deterministic output names).
 BASE_CONF: dict[str, str] = {
@@ -42,6 +47,8 @@ def get_spark(app_name: str, settings: Settings | None = None):
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    if not _launched_by_spark_submit() and ships_package(settings.spark_master):
+        spark.sparkContext.addPyFile(str(package_zip(settings)))  # what the DAG's operator passes as --py-files
     return spark
 
 

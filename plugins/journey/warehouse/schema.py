@@ -7,7 +7,8 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg2
@@ -19,7 +20,7 @@ from journey.warehouse.server import database_url
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = files("journey") / "migrations"  # a folder, or inside the zip shipped to a Spark cluster
 MIGRATION_FILE = re.compile(r"^V(\d+)__(\w+)\.sql$")
 MIGRATION_LOCK = 7_242_026_001  # pg_advisory_lock key: one process migrates a database at a time
 ENV_BI_PASSWORD = "JOURNEY_BI_PASSWORD"  # default "journey_bi"
@@ -62,7 +63,7 @@ class Migration:
 
     version: str
     name: str
-    path: Path
+    path: Traversable
 
     @property
     def checksum(self) -> str:
@@ -117,10 +118,10 @@ def fetch_all(conn, sql: str, params: dict | tuple | None = None) -> list[tuple]
         return cur.fetchall()
 
 
-def migration_files(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
+def migration_files(folder: Traversable = MIGRATIONS_DIR) -> list[Migration]:
     """Every V<NNN>__<name>.sql file of the folder, in version order; a bad name is an error."""
     found: dict[int, Migration] = {}
-    for path in sorted(folder.glob("*.sql")):
+    for path in sorted((p for p in folder.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name):
         match = MIGRATION_FILE.match(path.name)
         if not match:
             raise WarehouseError(f"{path}: migration files must be named V<number>__<name>.sql")
@@ -189,7 +190,7 @@ def ensure_bi_role(conn) -> None:
     del conn.notices[:]
 
 
-def migrate(conn, folder: Path = MIGRATIONS_DIR) -> list[str]:
+def migrate(conn, folder: Traversable = MIGRATIONS_DIR) -> list[str]:
     """Apply pending migration files in version order, each once and in its own transaction.
 
     Returns the file names applied now (empty when up to date). Ends with `ensure_bi_role`.
