@@ -86,7 +86,14 @@ def journey_daily_profiles():
             print(f"published {count:,} rows to journey.{table}")
         return rows
 
-    ingest >> profiles >> segments >> publish()
+    @task
+    def report(run_id=None) -> str:
+        """HTML report of the run (after publish: a report never gates the data, see docs/reports.md)."""
+        from journey.reports import DAILY_DAG, print_run_report
+
+        return str(print_run_report(get_settings(), DAILY_DAG, run_id))
+
+    ingest >> profiles >> segments >> publish() >> report()
 
 
 journey_daily_profiles()

@@ -106,10 +106,17 @@ def journey_train_models():
             print(f"{name} v{trained[name]['version']}: {reason}")
         return decisions
 
+    @task
+    def report(run_id=None) -> str:
+        """HTML report: metrics of the registered models against champions and baselines (docs/reports.md)."""
+        from journey.reports import TRAIN_DAG, print_run_report
+
+        return str(print_run_report(get_settings(), TRAIN_DAG, run_id))
+
     scores = spark_job("score_users", JOBS / "score_users.py", [*RUN_ARGS, "--lookback-days", "{{ params.lookback_days }}"])
     trained = train()
     training_data >> trained
-    evaluate(trained) >> promote(trained) >> scores
+    evaluate(trained) >> promote(trained) >> scores >> report()
 
 
 journey_train_models()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from e2e_stack import journey_stack
+from report_checks import assert_report_renders
 
 from journey import airflow_env, warehouse
 from journey.datagen import generate
@@ -74,6 +75,21 @@ def test_daily_dag_publishes_every_table(stack):
         assert cur.fetchone()[0] == 0
         cur.execute("SELECT sum(users) FROM journey.segment_transitions WHERE from_segment_id IS NULL")
         assert cur.fetchone()[0] == users  # first snapshot: everyone arrives from "no segment"
+
+
+def test_daily_run_writes_an_html_report_that_renders(stack):
+    """The first run's report: path in the task log, named after the run, charts drawn in Chromium."""
+    settings, _, log = stack
+    with warehouse.connect(settings) as conn:
+        [(run_id,)] = warehouse.fetch_all(conn, "SELECT DISTINCT run_id FROM journey.segment_summary")
+        names = [n for (n,) in warehouse.fetch_all(conn, "SELECT segment_name FROM journey.segment_summary")]
+    path = settings.reports_dir / "journey_daily_profiles" / f"{run_id}.html"
+    assert f"report: {path}" in Path(log).read_text()
+
+    rendered = assert_report_renders(path, {"segment-sizes": 1, "rfm": 1, "transitions": 1, "quality": 1})
+
+    assert all(name in rendered.dom for name in names), names  # legend and Sankey labels
+    assert "No rows quarantined by this run." in rendered.dom  # generated data is clean
 
 
 def test_rerun_of_the_same_date_changes_no_counts(stack):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from e2e_stack import journey_stack
+from report_checks import assert_report_renders
 
 from journey import airflow_env, warehouse
 from journey.datagen import generate
@@ -68,3 +69,18 @@ def test_train_dag_registers_promotes_and_scores(stack):
     assert {u for u, _, _ in scores} == expected_users(settings)
     assert {d for _, d, _ in scores} == {date.fromisoformat(SNAPSHOT)}
     assert all(set(versions) == champions for _, _, versions in scores)
+
+
+def test_train_run_writes_an_html_report_that_renders(stack):
+    """The training run's report shows every registered model with its metric chart (after the DAG test above)."""
+    settings, _, log = stack
+    with warehouse.connect(settings) as conn:
+        [(run_id,)] = warehouse.fetch_all(conn, "SELECT DISTINCT run_id FROM journey.model_registry")
+        primaries = warehouse.fetch_all(conn, "SELECT name, primary_value FROM journey.model_registry")
+    path = settings.reports_dir / "journey_train_models" / f"{run_id}.html"
+    assert f"report: {path}" in Path(log).read_text()
+
+    rendered = assert_report_renders(path, {"models": 1})
+
+    for name, value in primaries:
+        assert f"<td>{name}</td>" in rendered.dom and f"<td>{value:.4f}</td>" in rendered.dom, (name, value)

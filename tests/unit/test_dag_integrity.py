@@ -75,7 +75,7 @@ def test_daily_dag_task_order():
     dag = DagBag(dag_folder=str(DAGS)).dags["journey_daily_profiles"]
     order = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
     assert order == {"ingest_events": ["build_profiles"], "build_profiles": ["segment_users"],
-                     "segment_users": ["publish"], "publish": []}
+                     "segment_users": ["publish"], "publish": ["report"], "report": []}
 
 
 def test_train_models_dag_task_order():
@@ -84,7 +84,7 @@ def test_train_models_dag_task_order():
     dag = DagBag(dag_folder=str(DAGS)).dags["journey_train_models"]
     order = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
     assert order == {"build_training_data": ["train"], "train": ["evaluate", "promote"], "evaluate": ["promote"],
-                     "promote": ["score_users"], "score_users": []}
+                     "promote": ["score_users"], "score_users": ["report"], "report": []}
     assert dag.schedule == "@weekly"
 
 

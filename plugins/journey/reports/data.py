@@ -1,0 +1,74 @@
+"""Warehouse queries behind the HTML run reports: plain rows, one function per report section."""
+
+from __future__ import annotations
+
+import json
+
+from journey import warehouse
+
+SNAPSHOT_SQL = "SELECT max(snapshot_date) FROM journey.segment_summary WHERE run_id = %(run_id)s"
+SIZES_SQL = """SELECT snapshot_date, segment_id, segment_name, users FROM journey.segment_summary
+WHERE snapshot_date <= %(snapshot)s ORDER BY snapshot_date, segment_id"""
+NAMES_SQL = """SELECT segment_id, segment_name FROM journey.segment_summary
+WHERE snapshot_date = (SELECT max(snapshot_date) FROM journey.segment_summary WHERE snapshot_date <= %(snapshot)s)"""
+RFM_SQL = """SELECT r_score, f_score, count(*) FROM journey.user_profiles WHERE snapshot_date = %(snapshot)s
+GROUP BY r_score, f_score ORDER BY r_score, f_score"""
+TRANSITIONS_SQL = """SELECT from_segment_id, to_segment_id, users FROM journey.segment_transitions
+WHERE snapshot_date = %(snapshot)s ORDER BY users DESC"""
+DQ_SQL = """SELECT dataset, expectation, column_name, severity, success, observed_value, unexpected_count
+FROM journey.dq_results WHERE run_id = %(run_id)s ORDER BY checked_at, dataset, expectation"""
+QUARANTINE_SQL = """SELECT dataset, reason, rows FROM journey.quarantine_summary WHERE run_id = %(run_id)s
+ORDER BY rows DESC"""
+MODELS_SQL = """SELECT name, version, primary_metric, metrics, status, decision FROM journey.model_registry
+WHERE run_id = %(run_id)s ORDER BY name, version"""
+CAMPAIGN_SQL = """SELECT campaign_id, name, objective, snapshot_date, budget, budget_used, expected_value,
+eligible_users, holdout_users FROM journey.campaigns WHERE run_id = %(run_id)s"""
+ALLOCATION_SQL = """SELECT segment_id, offer_name, count(*), sum(expected_cost) FROM journey.coupon_assignments
+WHERE run_id = %(run_id)s GROUP BY segment_id, offer_name ORDER BY segment_id, offer_name"""
+ADS_SQL = """SELECT channel, count(*) FROM journey.ad_assignments WHERE run_id = %(run_id)s
+GROUP BY channel ORDER BY count(*) DESC"""
+CAMPAIGN_FIELDS = ("campaign_id", "name", "objective", "snapshot_date", "budget", "budget_used", "expected_value",
+                   "eligible_users", "holdout_users")
+
+
+def _rows(conn, sql: str, **params) -> list[tuple]:
+    """Rows of one query with named parameters."""
+    return warehouse.fetch_all(conn, sql, params)
+
+
+def _names(conn, snapshot) -> dict[int, str]:
+    """Segment id -> readable name, as of the latest summary on or before a snapshot."""
+    return dict(_rows(conn, NAMES_SQL, snapshot=snapshot)) if snapshot else {}
+
+
+def quality_data(conn, run_id: str) -> dict:
+    """Data-quality results and quarantine counts written by one run."""
+    return {"dq": _rows(conn, DQ_SQL, run_id=run_id), "quarantine": _rows(conn, QUARANTINE_SQL, run_id=run_id)}
+
+
+def daily_data(conn, run_id: str) -> dict:
+    """What the daily DAG run published: sizes over time, RFM grid, transitions, quality."""
+    snapshot = _rows(conn, SNAPSHOT_SQL, run_id=run_id)[0][0]
+    data = {"snapshot": snapshot, "sizes": [], "rfm": [], "transitions": [], "names": _names(conn, snapshot)}
+    if snapshot is not None:
+        data.update(sizes=_rows(conn, SIZES_SQL, snapshot=snapshot), rfm=_rows(conn, RFM_SQL, snapshot=snapshot),
+                    transitions=_rows(conn, TRANSITIONS_SQL, snapshot=snapshot))
+    return data | quality_data(conn, run_id)
+
+
+def train_data(conn, run_id: str) -> dict:
+    """Models registered by the training run, each with its evaluation report (metrics JSON)."""
+    models = []
+    for name, version, primary, metrics, status, decision in _rows(conn, MODELS_SQL, run_id=run_id):
+        report = metrics if isinstance(metrics, dict) else json.loads(metrics or "{}")
+        models.append({"name": name, "version": version, "primary": primary, "report": report,
+                       "status": status, "decision": decision})
+    return {"models": models}
+
+
+def campaign_data(conn, run_id: str) -> dict:
+    """What the campaign run published: allocation by segment and offer, budget, ads, quality."""
+    campaigns = [dict(zip(CAMPAIGN_FIELDS, row, strict=True)) for row in _rows(conn, CAMPAIGN_SQL, run_id=run_id)]
+    snapshot = campaigns[0]["snapshot_date"] if campaigns else None
+    return {"campaigns": campaigns, "allocation": _rows(conn, ALLOCATION_SQL, run_id=run_id),
+            "ads": _rows(conn, ADS_SQL, run_id=run_id), "names": _names(conn, snapshot)} | quality_data(conn, run_id)
