@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed
 export JOURNEY_HOME ?= $(CURDIR)/.journey
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint install check-java db-start db-stop clean bench bench-pipeline bench-models bench-campaigns help
+.PHONY: demo airflow test browser lint install check-java db-start db-stop clean bench bench-pipeline bench-models bench-campaigns help
 
 help:
 	@echo "make demo   - install, start embedded PostgreSQL, generate data, run the daily DAG, print a summary"
+	@echo "make airflow - serve Airflow locally (UI + REST API on JOURNEY_AIRFLOW_PORT, default 8080) until Ctrl-C"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff (with Airflow AIR rules)"
 	@echo "make bench  - every benchmark (bench-pipeline, bench-models, bench-campaigns; see docs/benchmarks.md)"
@@ -31,8 +32,18 @@ install: check-java $(STAMP)
 demo: install
 	@$(VENV)/bin/journey demo
 
-test: install
+airflow: install
+	@$(VENV)/bin/journey airflow
+
+test: install browser
 	@$(PY) -m pytest $(PYTEST_ARGS)
+
+# Headless Chromium for the report screenshot tests: installed when root with apt-get, else those tests skip.
+browser:
+	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; }; } || \
+	  echo "chromium not installed (needs root and apt-get): report screenshot tests will skip"
 
 lint: install
 	@$(VENV)/bin/ruff check plugins jobs dags tests

@@ -133,9 +133,11 @@ def journey_campaign():
         """Print the run summary (and what went to journey.bi_campaign_summary)."""
         from journey.campaigns.report import report as print_report
         from journey.campaigns.request import load_request
+        from journey.reports import CAMPAIGN_DAG, print_run_report
 
         settings = get_settings()
         print_report(settings, load_request(settings, params["campaign_id"], run_id))
+        print_run_report(settings, CAMPAIGN_DAG, run_id)
 
     products = ["--products", "{{ params.products }}"]
     coupons = campaign_step("coupons", products)

@@ -15,7 +15,7 @@ from journey.runner import iso_date, run_main
 
 
 def _db(args: argparse.Namespace) -> int:
-    """journey db start|stop|status|url."""
+    """journey db start|stop|status|url|bi-url."""
     from journey import warehouse
 
     settings = get_settings()
@@ -28,6 +28,8 @@ def _db(args: argparse.Namespace) -> int:
         print("stopped" if warehouse.stop_server(settings) else "not running")
     elif args.action == "status":
         print(warehouse.server_status(settings))
+    elif args.action == "bi-url":
+        print(warehouse.bi_url(settings))
     else:
         print(warehouse.database_url(settings))
     return 0
@@ -104,11 +106,26 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(users=args.users, days=args.days, seed=args.seed)
 
 
+def _airflow(args: argparse.Namespace) -> int:
+    """journey airflow: serve Airflow locally with this project's DAGs until Ctrl-C."""
+    from journey.airflow_server import run_foreground
+
+    return run_foreground(get_settings())
+
+
 def _summary(args: argparse.Namespace) -> int:
     """journey summary: what the warehouse holds for a snapshot."""
     from journey.report import print_summary
 
     print_summary(get_settings(), args.date)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    """journey report: write the HTML report of one DAG run and print its path."""
+    from journey.reports import print_run_report
+
+    print_run_report(get_settings(), args.dag, args.run_id)
     return 0
 
 
@@ -183,8 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="journey", description="Journey: profiles, segments and campaigns for e-commerce.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    db = sub.add_parser("db", help="embedded PostgreSQL: start, stop, status, url")
-    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db = sub.add_parser("db", help="embedded PostgreSQL: start, stop, status, url, bi-url (read-only role)")
+    db.add_argument("action", choices=["start", "stop", "status", "url", "bi-url"])
     db.set_defaults(func=_db)
 
     gen = sub.add_parser("generate", help="write a realistic synthetic data set with ground truth")
@@ -217,9 +234,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_seed, default=7)
     demo.set_defaults(func=_demo)
 
+    air = sub.add_parser("airflow", help="serve Airflow (api-server, scheduler, dag-processor, triggerer) until Ctrl-C")
+    air.set_defaults(func=_airflow)
+
     summ = sub.add_parser("summary", help="print what the warehouse holds for a snapshot date")
     summ.add_argument("--date", type=_date, default=None, help="snapshot date (default: latest)")
     summ.set_defaults(func=_summary)
+
+    rep = sub.add_parser("report", help="write the HTML report of a DAG run ($JOURNEY_HOME/reports/<dag>/<run>.html)")
+    rep.add_argument("--dag", required=True, choices=["journey_daily_profiles", "journey_train_models",
+                                                      "journey_campaign"])
+    rep.add_argument("--run-id", required=True, help="Airflow run id, e.g. manual__2026-10-31T00:00:00+00:00")
+    rep.set_defaults(func=_report)
 
     models = sub.add_parser("models", help="model registry: list versions, promote a challenger, roll back")
     models.add_argument("action", choices=["list", "promote", "rollback"])

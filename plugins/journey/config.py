@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV_HOME = "JOURNEY_HOME"  # default ./.journey
@@ -14,6 +14,8 @@ ENV_SHUFFLE_PARTITIONS = "JOURNEY_SHUFFLE_PARTITIONS"  # default 8 (local mode)
 ENV_DRIVER_MEMORY = "JOURNEY_SPARK_DRIVER_MEMORY"  # default 4g
 ENV_TASK_RETRIES = "JOURNEY_TASK_RETRIES"  # default 2 (Airflow task retries)
 ENV_RETRY_DELAY = "JOURNEY_RETRY_DELAY_SECONDS"  # default 300
+ENV_AIRFLOW_PORT = "JOURNEY_AIRFLOW_PORT"  # default 8080 (`journey airflow`: api-server port)
+ENV_AIRFLOW_PASSWORD = "JOURNEY_AIRFLOW_PASSWORD"  # default: generated once, kept in $AIRFLOW_HOME
 
 DEFAULT_HOME = ".journey"
 DEFAULT_SPARK_MASTER = "local[*]"
@@ -21,6 +23,7 @@ DEFAULT_SHUFFLE_PARTITIONS = 8
 DEFAULT_DRIVER_MEMORY = "4g"
 DEFAULT_TASK_RETRIES = 2
 DEFAULT_RETRY_DELAY_SECONDS = 300
+DEFAULT_AIRFLOW_PORT = 8080
 DB_SCHEMA = "journey"
 BI_ROLE = "journey_bi"
 
@@ -37,6 +40,8 @@ class Settings:
     driver_memory: str
     task_retries: int
     retry_delay_seconds: int
+    airflow_port: int
+    airflow_password: str | None = field(repr=False)
 
     @property
     def pg_dir(self) -> Path:
@@ -73,4 +78,6 @@ def get_settings(environ: dict[str, str] | None = None) -> Settings:
         driver_memory=env.get(ENV_DRIVER_MEMORY) or DEFAULT_DRIVER_MEMORY,
         task_retries=int(env.get(ENV_TASK_RETRIES) or DEFAULT_TASK_RETRIES),
         retry_delay_seconds=int(env.get(ENV_RETRY_DELAY) or DEFAULT_RETRY_DELAY_SECONDS),
+        airflow_port=int(env.get(ENV_AIRFLOW_PORT) or DEFAULT_AIRFLOW_PORT),
+        airflow_password=env.get(ENV_AIRFLOW_PASSWORD) or None,
     )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from journey import airflow_env, warehouse
+from journey.airflow_api import AirflowApi
+from journey.airflow_server import AirflowServer, free_port, serve
 from journey.config import Settings, get_settings
+
+SERVED = ("api-server", "scheduler", "dag-processor")  # the triggerer is idle: no deferrable tasks
 
 
 @dataclass(frozen=True)
@@ -36,3 +40,18 @@ def journey_stack(home: Path, **env_overrides: str) -> Iterator[Stack]:
         yield Stack(settings, env, log)
     finally:
         warehouse.stop_server(settings)
+
+
+@contextmanager
+def airflow_served(ready: Stack, components: Sequence[str] = SERVED) -> Iterator[tuple[AirflowServer, AirflowApi]]:
+    """The real api-server + scheduler + dag-processor on a free loopback port, and a logged-in REST client."""
+    with serve(ready.env, free_port(), ready.settings.home / "airflow-logs", components) as server:
+        yield server, AirflowApi.login(server.url, server.username, server.password)
+
+
+def wait_for_run(server: AirflowServer, api: AirflowApi, dag_id: str, run_id: str, timeout: float) -> dict:
+    """Poll a run until it finishes; on timeout fail with the scheduler's log tail."""
+    try:
+        return api.wait_for_run(dag_id, run_id, timeout)
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}\nscheduler log tail:\n{server.log_tail('scheduler')}") from exc
