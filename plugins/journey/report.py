@@ -49,7 +49,16 @@ def summary_lines(settings: Settings, snapshot: date | None = None) -> list[str]
     lines.append(f"Database: {warehouse.database_url(settings)}  (read-only role for BI: journey_bi)")
     lines.append(f"Lake: {settings.lake}")
     lines.append(f"Data Docs: {settings.reports_dir / 'dq' / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}")
+    latest = _latest_run_report(settings)
+    if latest:
+        lines.append(f"Run report (open in a browser): {latest}")
     return lines
+
+
+def _latest_run_report(settings: Settings):
+    """The newest HTML run report of the daily DAG, or None."""
+    reports = sorted((settings.reports_dir / "journey_daily_profiles").glob("*.html"), key=lambda p: p.stat().st_mtime)
+    return reports[-1] if reports else None
 
 
 def print_summary(settings: Settings, snapshot: date | None = None) -> None:
