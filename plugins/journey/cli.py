@@ -11,6 +11,7 @@ import sys
 from datetime import date
 
 from journey.config import get_settings
+from journey.dag_ids import DAG_IDS
 from journey.runner import iso_date, run_main
 
 
@@ -242,8 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     summ.set_defaults(func=_summary)
 
     rep = sub.add_parser("report", help="write the HTML report of a DAG run ($JOURNEY_HOME/reports/<dag>/<run>.html)")
-    rep.add_argument("--dag", required=True, choices=["journey_daily_profiles", "journey_train_models",
-                                                      "journey_campaign"])
+    rep.add_argument("--dag", required=True, choices=DAG_IDS)
     rep.add_argument("--run-id", required=True, help="Airflow run id, e.g. manual__2026-10-31T00:00:00+00:00")
     rep.set_defaults(func=_report)
 

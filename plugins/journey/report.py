@@ -6,6 +6,7 @@ from datetime import date
 
 from journey import warehouse
 from journey.config import Settings
+from journey.dag_ids import DAILY_DAG
 
 TABLES = ("user_profiles", "user_segments", "segment_history", "segment_summary", "segment_transitions",
           "ingest_runs", "quarantine_summary", "dq_results")
@@ -57,7 +58,7 @@ def summary_lines(settings: Settings, snapshot: date | None = None) -> list[str]
 
 def _latest_run_report(settings: Settings):
     """The newest HTML run report of the daily DAG, or None."""
-    reports = sorted((settings.reports_dir / "journey_daily_profiles").glob("*.html"), key=lambda p: p.stat().st_mtime)
+    reports = sorted((settings.reports_dir / DAILY_DAG).glob("*.html"), key=lambda p: p.stat().st_mtime)
     return reports[-1] if reports else None
 
 

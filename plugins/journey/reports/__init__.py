@@ -14,10 +14,10 @@ from pathlib import Path
 
 from journey import warehouse
 from journey.config import Settings
+from journey.dag_ids import CAMPAIGN_DAG, DAILY_DAG, TRAIN_DAG
 from journey.reports import data, sections
 from journey.reports.page import Section, write_page
 
-DAILY_DAG, TRAIN_DAG, CAMPAIGN_DAG = "journey_daily_profiles", "journey_train_models", "journey_campaign"
 BUILDERS: dict[str, tuple[str, Callable, Callable[[dict], list[Section]]]] = {
     DAILY_DAG: ("Daily profiles & segments", data.daily_data, sections.daily_sections),
     TRAIN_DAG: ("Model training", data.train_data, sections.train_sections),
