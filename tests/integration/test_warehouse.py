@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -241,6 +242,16 @@ def test_copy_takes_batches_and_reports_missing_columns(conn):
         cur.execute("CREATE TEMP TABLE two (id int, s text)")
         with pytest.raises(WarehouseError, match=r"table two has no column\(s\) nope"):
             warehouse.copy_from_arrow(cur, "two", data, ["id", "nope"])
+
+
+def test_a_value_the_server_refuses_stops_the_copy_and_its_producer_thread(conn):
+    data = pa.table({"id": pa.array(range(10), pa.int64())})
+    with conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE small (id smallint CHECK (id < 5))")
+        with pytest.raises(psycopg2.Error, match="small"):
+            warehouse.copy_from_arrow(cur, "small", data, ["id"])
+    conn.rollback()
+    assert not [t for t in threading.enumerate() if t.name.startswith("copy-")]
 
 
 def write_spark_like_output(folder: Path) -> None:

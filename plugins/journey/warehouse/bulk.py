@@ -14,6 +14,8 @@ import decimal
 import io
 import json
 import math
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,6 +30,8 @@ from psycopg2 import sql
 from journey.warehouse.errors import WarehouseError
 
 BATCH_ROWS = 50_000  # rows per CSV chunk: bounds memory whatever the size of the load
+CHUNKS_AHEAD = 2  # CSV chunks built ahead of the server while it parses the current one
+MICROS_PER_DAY = 86_400_000_000
 COPY_READ_BYTES = 1 << 20
 CSV_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="all_valid", null_string="\\N")
 ArrowData = pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch]
@@ -78,15 +82,15 @@ def _numeric_map_as_json(column: pa.MapArray) -> pa.Array | None:
     keys, items = column.keys, column.items
     if not (pa.types.is_string(keys.type) and (pa.types.is_floating(items.type) or pa.types.is_integer(items.type))):
         return None
-    if pc.any(pc.match_substring_regex(keys, "[\\x00-\\x1f]")).as_py():
+    keys = pc.dictionary_encode(keys)  # few distinct keys (categories): check and escape each once
+    if pc.any(pc.match_substring_regex(keys.dictionary, "[\\x00-\\x1f]")).as_py():
         return None
     if pa.types.is_floating(items.type) and not pc.all(pc.is_finite(pc.fill_null(items, 0.0))).as_py():
         return None
     values = pc.fill_null(pc.cast(items, pa.string()), "null")
-    entries = pc.binary_join_element_wise(_json_string(keys), values, ": ")
-    joined = pc.binary_join(pa.ListArray.from_arrays(column.offsets, entries), ", ")
-    return pc.if_else(pc.is_null(column), pa.scalar(None, pa.string()),
-                      pc.binary_join_element_wise("{", joined, "}", ""))
+    entries = pc.binary_join_element_wise(pc.take(_json_string(keys.dictionary), keys.indices), values, ": ")
+    joined = pc.binary_join(pa.ListArray.from_arrays(column.offsets, entries, mask=pc.is_null(column)), ", ")
+    return pc.binary_join_element_wise("{", joined, "}", "")  # null maps stay null
 
 
 def _as_json(column: pa.Array) -> pa.Array:
@@ -128,6 +132,26 @@ def _plain(column: pa.Array) -> pa.Array:
     return column
 
 
+def _timestamp_text(column: pa.Array) -> pa.Array:
+    """Zoned timestamps as PostgreSQL timestamptz text in UTC ('2026-10-06 13:00:12.045000+00'), vectorised.
+
+    Arrow's own timestamp-to-text formatting costs about 1 µs a value; building the text from
+    the date and the microseconds of the day is four times faster on a wide load.
+    """
+    utc = pc.cast(column, pa.timestamp("us", tz="UTC"))  # the day below is then the UTC day
+    micros, day = pc.cast(utc, pa.int64()), pc.cast(utc, pa.date32())
+    of_day = pc.subtract(micros, pc.multiply(pc.cast(pc.cast(day, pa.int32()), pa.int64()), MICROS_PER_DAY))
+
+    def field(unit: int, modulo: int, width: int) -> pa.Array:
+        value = pc.divide(of_day, unit)
+        value = pc.subtract(value, pc.multiply(pc.divide(value, modulo), modulo))
+        return pc.utf8_lpad(pc.cast(value, pa.string()), width, "0")
+
+    return pc.binary_join_element_wise(
+        pc.cast(day, pa.string()), " ", field(3_600_000_000, 24, 2), ":", field(60_000_000, 60, 2), ":",
+        field(1_000_000, 60, 2), ".", field(1, 1_000_000, 6), "+00", "")
+
+
 def _for_column(column: pa.Array, target: str) -> pa.Array:
     """One column shaped so PostgreSQL reads it as the target type from CSV."""
     column = _plain(column)
@@ -142,6 +166,8 @@ def _for_column(column: pa.Array, target: str) -> pa.Array:
         return _as_bytea(column)
     if pa.types.is_nested(kind):
         return _as_json(column)
+    if pa.types.is_timestamp(kind) and target == "timestamp with time zone" and kind.unit in ("s", "ms", "us"):
+        return _timestamp_text(column)
     return column
 
 
@@ -165,38 +191,75 @@ def _batches(data: ArrowData) -> Iterator[pa.RecordBatch]:
 
 
 class _CsvStream:
-    """File-like object for cursor.copy_expert: CSV made one batch at a time, on demand."""
+    """File-like object for cursor.copy_expert: CSV built in a background thread, one batch ahead.
+
+    The server parses one chunk while the next is built (Arrow compute and the CSV writer
+    release the GIL), so a load costs about max(client, server) time instead of their sum.
+    Errors in the data are raised by read() and kept in `error`: psycopg2 only reports their text.
+    """
+
+    _END = object()
 
     def __init__(self, table: str, batches: Iterator[pa.RecordBatch], columns: list[str], types: dict[str, str]):
         self.table, self.batches, self.columns, self.types = table, batches, columns, types
         self.chunk, self.pos, self.rows = b"", 0, 0
-        self.error: Exception | None = None  # raised inside read(); psycopg2 would only report its text
+        self.error: Exception | None = None
+        self.chunks: queue.Queue = queue.Queue(maxsize=CHUNKS_AHEAD)
+        self.stopped = threading.Event()
+        self.producer = threading.Thread(target=self._produce, name=f"copy-{table}", daemon=True)
+        self.producer.start()
 
-    def _next_chunk(self) -> bool:
-        """Load the next non-empty batch as CSV; False at the end."""
+    def _chunks(self) -> Iterator[tuple[bytes, int]]:
+        """(CSV bytes, rows) of every non-empty batch, checking each batch has the columns."""
         for batch in self.batches:
             missing = [name for name in self.columns if name not in batch.schema.names]
             if missing:
                 raise WarehouseError(f"loading {self.table}: column(s) {', '.join(missing)} missing from the data "
                                      f"(it has {', '.join(batch.schema.names)})")
             if batch.num_rows:
-                self.chunk, self.pos = _csv_chunk(batch, self.columns, self.types), 0
-                self.rows += batch.num_rows
+                yield _csv_chunk(batch, self.columns, self.types), batch.num_rows
+
+    def _put(self, item: object) -> bool:
+        """Hand an item to the reader; False once the reader has gone."""
+        while not self.stopped.is_set():
+            try:
+                self.chunks.put(item, timeout=0.1)
                 return True
+            except queue.Full:
+                continue
         return False
+
+    def _produce(self) -> None:
+        """Thread body: build chunks until the data ends, fails or the reader stops."""
+        try:
+            for item in self._chunks():
+                if not self._put(item):
+                    return
+            self._put(self._END)
+        except Exception as exc:  # handed to the reading thread
+            self._put(exc)
 
     def read(self, size: int = -1) -> bytes:
         """Up to `size` bytes of CSV; b"" at the end."""
-        try:
-            if self.pos >= len(self.chunk) and not self._next_chunk():
+        if self.pos >= len(self.chunk):
+            item = self.chunks.get()
+            if item is self._END:
+                self.chunks.put(self._END)  # later reads see the end too
                 return b""
-        except Exception as exc:
-            self.error = exc
-            raise
+            if isinstance(item, Exception):
+                self.error = item
+                raise item
+            (self.chunk, rows), self.pos = item, 0
+            self.rows += rows
         end = len(self.chunk) if size is None or size < 0 else self.pos + size
         piece = self.chunk[self.pos:end]
         self.pos += len(piece)
         return piece
+
+    def close(self) -> None:
+        """Stop the producer (after an error or the end) and wait for it."""
+        self.stopped.set()
+        self.producer.join()
 
 
 def copy_from_arrow(cur, table: str, data: ArrowData, columns: list[str]) -> int:
@@ -214,6 +277,8 @@ def copy_from_arrow(cur, table: str, data: ArrowData, columns: list[str]) -> int
         if stream.error is not None:  # the data, not the server, failed: raise that error itself
             raise stream.error from None
         raise
+    finally:
+        stream.close()
     return stream.rows
 
 
