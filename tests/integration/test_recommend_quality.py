@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from journey.datagen import generate
 from journey.recommend.evaluate import metrics
 from journey.recommend.hybrid import finalize
-from journey.recommend.models import RecommendParams
+from journey.recommend.models import RecommendParams, _pair_sample
 from journey.recommend.pipeline import evaluate
 from journey.recommend.titles import title_neighbours, title_vectors
 
@@ -89,3 +89,20 @@ def test_hybrid_beats_popularity_on_generated_data(spark, generated):
     assert result.hybrid.users == result.popularity.users > 100
     assert result.hybrid.ndcg_at_k > 1.5 * result.popularity.ndcg_at_k
     assert result.hybrid.coverage > result.popularity.coverage
+
+
+def test_similarity_sample_bounds_users_and_products_per_user(spark):
+    rows = [(f"u{u:04d}", f"p{(u + i) % 60:02d}", float(i)) for u in range(1000) for i in range(20)]
+    train = spark.createDataFrame(rows, "user_id string, product_id string, strength double")
+
+    sample = _pair_sample(train, RecommendParams(pair_users=200, pair_basket=5)).toPandas()
+    everyone = _pair_sample(train, RecommendParams(pair_users=5000, pair_basket=5)).toPandas()
+
+    assert 150 <= sample["user_id"].nunique() <= 250
+    assert sample.groupby("user_id").size().max() == 5
+    top = sample[sample["user_id"] == sample["user_id"].iloc[0]]  # strongest products: strengths 19..15
+    u = int(top["user_id"].iloc[0][1:])
+    assert set(top["product_id"]) == {f"p{(u + i) % 60:02d}" for i in range(15, 20)}
+    assert everyone["user_id"].nunique() == 1000
+    again = _pair_sample(train, RecommendParams(pair_users=200, pair_basket=5)).toPandas()
+    assert sorted(map(tuple, again.to_numpy())) == sorted(map(tuple, sample.to_numpy()))

@@ -25,6 +25,8 @@ class RecommendParams:
     seed: int = 7
     neighbours: int = 20  # co-occurrence neighbours kept per item
     basket_size: int = 30  # most-weighted products per user used for co-occurrence
+    pair_basket: int = 20  # products per user counted in co-occurrence pairs (pairs grow with its square)
+    pair_users: int = 50_000  # at most about this many users (a hash sample) estimate product similarity
     per_category: int = 4  # diversity cap: at most M products of one top-level category
     # hybrid weight per candidate source (a source with no candidates, e.g. no titles, adds 0)
     weights: tuple[tuple[str, float], ...] = (("als_score", 0.45), ("cooc_score", 0.25), ("content_score", 0.15),
@@ -83,11 +85,29 @@ def neighbour_candidates(basket: DataFrame, neighbours: DataFrame, users: DataFr
     return _scaled(_top_per_user(scored, column, params.candidates), column)
 
 
+def _pair_sample(train: DataFrame, params: RecommendParams) -> DataFrame:
+    """The baskets similarity is estimated from: each user's pair_basket strongest products, for a
+    deterministic hash sample of about pair_users users (every user when there are fewer).
+
+    Bounds the self-join at pair_users × pair_basket² rows whatever the number of users: at
+    200k users the full 30-product baskets made ~10⁸ pairs and ran a 4g driver out of memory.
+    """
+    users = train.select("user_id").distinct()
+    total = users.count()
+    if total > params.pair_users:
+        keep = F.pmod(F.xxhash64(F.lit("pairs"), "user_id"), F.lit(total)) < F.lit(params.pair_users)
+        users = users.where(keep)
+    top = _top_per_user(train.join(users, "user_id"), "strength", params.pair_basket)
+    return top.select("user_id", "product_id")
+
+
 def cooccurrence_candidates(train: DataFrame, users: DataFrame, params: RecommendParams) -> DataFrame:
-    """Item-to-item: cosine of co-interaction counts between products, summed over the user's products."""
+    """Item-to-item: cosine of co-interaction counts between products (from _pair_sample), summed over
+    the user's basket_size strongest products."""
     basket = _basket(train, params)
-    counts = basket.groupBy("product_id").agg(F.count("*").alias("n"))
-    a, b = basket.alias("a"), basket.alias("b")
+    sample = _pair_sample(train, params)
+    counts = sample.groupBy("product_id").agg(F.count("*").alias("n"))
+    a, b = sample.alias("a"), sample.alias("b")
     pairs = (a.join(b, (F.col("a.user_id") == F.col("b.user_id")) & (F.col("a.product_id") != F.col("b.product_id")))
              .groupBy(F.col("a.product_id").alias("item"), F.col("b.product_id").alias("product_id"))
              .agg(F.count("*").alias("both")))
