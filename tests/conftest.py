@@ -21,6 +21,10 @@ def pytest_configure(config):
     """
     if not config.option.basetemp:
         config.option.basetemp = tempfile.mkdtemp(prefix="journey-pytest-")
+    # Every JVM of the suite (Spark drivers started by tests and by the DAGs' spark-submit) only
+    # lives for seconds on tiny data: the quick JIT tier and the serial collector spend less CPU
+    # on start-up (about 11 % off a daily DAG run on 2 cores). Production JVMs keep their defaults.
+    os.environ.setdefault("JDK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
     logging.getLogger("py4j").setLevel(logging.WARNING)  # its shutdown chatter outlives pytest's streams
 
 
