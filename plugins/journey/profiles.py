@@ -276,6 +276,9 @@ def build_profiles(events: DataFrame, users: DataFrame | None, params: ProfilePa
             "coupon_usage_rate": _ratio("coupon_orders", "frequency"),
         }
     )
+    # The RFM quantiles and the caller's write both read these rows (one per user): computed once
+    # and kept by the executors until the DataFrame is dropped, instead of aggregating the events twice.
+    derived = derived.localCheckpoint(eager=True)
     staged = add_rfm(derived).withColumn("lifecycle_stage", lifecycle_stage(params.lifecycle))
     return staged.withColumn("preferred_hour", F.col("preferred_hour").cast("smallint")).select(
         *PROFILE_COLUMNS
