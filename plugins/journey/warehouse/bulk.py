@@ -191,7 +191,7 @@ def _batches(data: ArrowData) -> Iterator[pa.RecordBatch]:
 
 
 class _CsvStream:
-    """File-like object for cursor.copy_expert: CSV built in a background thread, one batch ahead.
+    """File-like object for cursor.copy_expert: CSV built in a background thread, up to CHUNKS_AHEAD batches ahead.
 
     The server parses one chunk while the next is built (Arrow compute and the CSV writer
     release the GIL), so a load costs about max(client, server) time instead of their sum.
