@@ -227,6 +227,41 @@ def test_copy_round_trips_awkward_values_exactly(conn, monkeypatch):
                       ["ünï"], [None, 3], {'a"b': 1.0}, {"k": 3, "when": None}, [], b"\\")
 
 
+MOMENTS = [datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), None, datetime(2026, 1, 1, tzinfo=UTC),
+           datetime(1900, 3, 4, 5, 6, 7, 8, tzinfo=UTC), datetime(2026, 10, 31, 23, 59, 59, 123456, tzinfo=UTC)]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"])
+def test_timestamps_of_every_zone_and_unit_load_as_the_same_instant(conn, zone):
+    data = pa.table({"us": pa.array(MOMENTS, pa.timestamp("us", tz=zone)),
+                     "s": pa.array([0, 86_399, -1, None, 1_800_000_000], pa.timestamp("s", tz=zone)),
+                     "ms": pa.array([1_500, -1, None, 0, 1], pa.timestamp("ms"))})
+    with conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE moments (us timestamptz, s timestamptz, ms timestamp)")
+        warehouse.copy_from_arrow(cur, "moments", data, ["us", "s", "ms"])
+        cur.execute("SELECT us, s::text, ms::text FROM moments")
+        got = cur.fetchall()
+    conn.rollback()
+    assert [row[0] for row in got] == MOMENTS
+    assert [row[1] for row in got] == ["1970-01-01 00:00:00+00", "1970-01-01 23:59:59+00", "1969-12-31 23:59:59+00",
+                                       None, "2027-01-15 08:00:00+00"]
+    assert [row[2] for row in got] == ["1970-01-01 00:00:01.5", "1969-12-31 23:59:59.999", None,
+                                       "1970-01-01 00:00:00", "1970-01-01 00:00:00.001"]
+
+
+@pytest.mark.parametrize(("values", "column", "message"), [
+    ([1, 70_000], "id", r"loading typed: column id: cannot load int64 values into a smallint column: .*70000"),
+    (["2026-10-31", "31/10/2026"], "day", r"loading typed: column day: cannot load string values into a date column"),
+    ([1.5], "price", r"bulk loads do not handle PostgreSQL type numeric\(8,2\)"),
+])
+def test_values_that_cannot_take_the_column_type_are_named_with_their_column(conn, values, column, message):
+    with conn.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE typed (id smallint, day date, price numeric(8, 2))")
+        with pytest.raises(WarehouseError, match=message):
+            warehouse.copy_from_arrow(cur, "typed", pa.table({column: values}), [column])
+    conn.rollback()
+
+
 def test_copy_takes_batches_and_reports_missing_columns(conn):
     data = awkward_data().select(["id", "s"])
     with conn.cursor() as cur:

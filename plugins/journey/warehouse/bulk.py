@@ -1,20 +1,22 @@
-"""Bulk loads with COPY: Arrow record batches streamed as CSV, one batch in memory at a time.
+"""Bulk loads with binary COPY: Arrow record batches encoded by pgpq, one batch in memory at a time.
 
-Every valid value is written quoted and NULL as an unquoted \\N, so NULL, the empty string
-and the text "\\N" stay distinct. Values are shaped for the target column's type, read from
-the catalog: list columns become array literals ('{"a","b"}') for array columns, map, struct
-and list values become JSON for json/jsonb columns (string columns pass through as JSON
-text), binary becomes bytea hex, and timestamps without a zone are taken as UTC.
+Each column is first shaped to the Arrow type whose PostgreSQL binary form the target
+column reads, from the catalog: integers and floats cast to the column's width, text
+columns take any value as text, list columns become arrays of the column's element type,
+map, struct and list values become JSON for json/jsonb columns (string columns pass through
+as JSON text), and timestamps without a zone are taken as UTC. Binary COPY carries NULL,
+the empty string and any text exactly, and spares the server parsing every value from text
+(a 1M-row profile load: about 5.5 s of server time as CSV, 3.5 s as binary).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-import io
 import json
 import math
 import queue
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,18 +25,25 @@ from urllib.parse import urlsplit
 import psycopg2
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
+from pgpq import ArrowToPostgresBinaryEncoder
+from pgpq.encoders import StringEncoderBuilder
+from pgpq.schema import Jsonb
 from psycopg2 import sql
 
 from journey.warehouse.errors import WarehouseError
 
-BATCH_ROWS = 50_000  # rows per CSV chunk: bounds memory whatever the size of the load
-CHUNKS_AHEAD = 2  # CSV chunks built ahead of the server while it parses the current one
-MICROS_PER_DAY = 86_400_000_000
+BATCH_ROWS = 50_000  # rows per COPY chunk: bounds memory whatever the size of the load
+CHUNKS_AHEAD = 2  # chunks encoded ahead of the server while it reads the current one
 COPY_READ_BYTES = 1 << 20
-CSV_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="all_valid", null_string="\\N")
 ArrowData = pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch]
+SCALAR_TYPES = {  # PostgreSQL type -> the Arrow type pgpq encodes as that type
+    "text": pa.string(), "character varying": pa.string(), "boolean": pa.bool_(),
+    "smallint": pa.int16(), "integer": pa.int32(), "bigint": pa.int64(),
+    "real": pa.float32(), "double precision": pa.float64(), "date": pa.date32(), "bytea": pa.binary(),
+    "timestamp with time zone": pa.timestamp("us", tz="UTC"), "timestamp without time zone": pa.timestamp("us"),
+}
+JSON_TYPES = ("json", "jsonb")
 
 
 def table_identifier(table: str) -> sql.Composed | sql.Identifier:
@@ -73,6 +82,15 @@ def _json_string(text: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise('"', escaped, '"', "")
 
 
+def _unsliced(column: pa.Array) -> pa.Array:
+    """A sliced list or map array copied so its values hold only its own items.
+
+    A slice keeps the values of the whole parent array: working on `column.values` of a
+    50,000-row slice of a 1M-row table would otherwise touch all 1M rows' items, every batch.
+    """
+    return pa.concat_arrays([column]) if column.offset else column
+
+
 def _numeric_map_as_json(column: pa.MapArray) -> pa.Array | None:
     """map<string, number> values as JSON objects without a Python loop; None when not that simple.
 
@@ -96,31 +114,12 @@ def _numeric_map_as_json(column: pa.MapArray) -> pa.Array | None:
 def _as_json(column: pa.Array) -> pa.Array:
     """Map, struct or list values as JSON text (maps become objects)."""
     if pa.types.is_map(column.type):
-        fast = _numeric_map_as_json(pa.concat_arrays([column]) if column.offset else column)  # a slice: copy
+        fast = _numeric_map_as_json(_unsliced(column))
         if fast is not None:
             return fast
     values = column.to_pylist(maps_as_pydicts="lossy")
     return pa.array([None if v is None else json.dumps(_json_safe(v), ensure_ascii=False, allow_nan=False)
                      for v in values], pa.string())
-
-
-def _as_pg_array(column: pa.Array) -> pa.Array:
-    """A list column as PostgreSQL array literals: ["a", None] -> '{"a",NULL}' (vectorised)."""
-    if pa.types.is_large_list(column.type) or pa.types.is_fixed_size_list(column.type):
-        column = pc.cast(column, pa.list_(column.type.value_type))
-    if pa.types.is_nested(column.type.value_type):
-        raise WarehouseError(f"lists of {column.type.value_type} cannot load into a PostgreSQL array column")
-    items = pc.cast(_plain(column.values), pa.string())
-    items = pc.replace_substring(pc.replace_substring(items, "\\", "\\\\"), '"', '\\"')
-    items = pc.fill_null(pc.binary_join_element_wise('"', items, '"', ""), "NULL")
-    joined = pc.binary_join(pa.ListArray.from_arrays(column.offsets, items), ",")
-    literal = pc.binary_join_element_wise("{", joined, "}", "")
-    return pc.if_else(pc.is_null(column), pa.scalar(None, pa.string()), literal)
-
-
-def _as_bytea(column: pa.Array) -> pa.Array:
-    """Binary values as bytea hex input (\\x0a1b...)."""
-    return pa.array([None if v is None else "\\x" + v.hex() for v in column.to_pylist()], pa.string())
 
 
 def _plain(column: pa.Array) -> pa.Array:
@@ -132,51 +131,46 @@ def _plain(column: pa.Array) -> pa.Array:
     return column
 
 
-def _timestamp_text(column: pa.Array) -> pa.Array:
-    """Zoned timestamps as PostgreSQL timestamptz text in UTC ('2026-10-06 13:00:12.045000+00'), vectorised.
-
-    Arrow's own timestamp-to-text formatting costs about 1 µs a value; building the text from
-    the date and the microseconds of the day is four times faster on a wide load.
-    """
-    utc = pc.cast(column, pa.timestamp("us", tz="UTC"))  # the day below is then the UTC day
-    micros, day = pc.cast(utc, pa.int64()), pc.cast(utc, pa.date32())
-    of_day = pc.subtract(micros, pc.multiply(pc.cast(pc.cast(day, pa.int32()), pa.int64()), MICROS_PER_DAY))
-
-    def field(unit: int, modulo: int, width: int) -> pa.Array:
-        value = pc.divide(of_day, unit)
-        value = pc.subtract(value, pc.multiply(pc.divide(value, modulo), modulo))
-        return pc.utf8_lpad(pc.cast(value, pa.string()), width, "0")
-
-    return pc.binary_join_element_wise(
-        pc.cast(day, pa.string()), " ", field(3_600_000_000, 24, 2), ":", field(60_000_000, 60, 2), ":",
-        field(1_000_000, 60, 2), ".", field(1, 1_000_000, 6), "+00", "")
+def arrow_type(target: str) -> pa.DataType:
+    """The Arrow type whose pgpq encoding a column of PostgreSQL type `target` reads, e.g. text[] -> list<string>."""
+    if target.endswith("[]"):
+        return pa.list_(arrow_type(target[:-2]))
+    if target in JSON_TYPES:
+        return pa.string()
+    base = re.sub(r"\(\d+(,\d+)?\)", "", target)  # varchar(20), timestamp(3) with time zone
+    if base not in SCALAR_TYPES:
+        raise WarehouseError(f"bulk loads do not handle PostgreSQL type {target} "
+                             f"(they handle {', '.join(SCALAR_TYPES)}, json, jsonb and arrays of them)")
+    return SCALAR_TYPES[base]
 
 
 def _for_column(column: pa.Array, target: str) -> pa.Array:
-    """One column shaped so PostgreSQL reads it as the target type from CSV."""
+    """One column as the Arrow type pgpq encodes as the target PostgreSQL type."""
     column = _plain(column)
-    kind = column.type
-    is_text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
-    if target in ("json", "jsonb"):
-        return column if is_text else _as_json(column)
-    if target.endswith("[]") and (pa.types.is_list(kind) or pa.types.is_large_list(kind)
-                                  or pa.types.is_fixed_size_list(kind)):
-        return _as_pg_array(column)
-    if target == "bytea" and (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
-        return _as_bytea(column)
-    if pa.types.is_nested(kind):
-        return _as_json(column)
-    if pa.types.is_timestamp(kind) and target == "timestamp with time zone" and kind.unit in ("s", "ms", "us"):
-        return _timestamp_text(column)
-    return column
+    wanted = arrow_type(target)
+    if pa.types.is_nested(column.type) and not pa.types.is_list(wanted):
+        column = _as_json(column)  # maps, structs and lists into json, jsonb or text
+    return column if column.type == wanted else pc.cast(column, wanted)
 
 
-def _csv_chunk(batch: pa.RecordBatch, columns: list[str], types: dict[str, str]) -> bytes:
-    """One batch as CSV bytes in the order of `columns`."""
-    arrays = [_for_column(batch.column(name), types[name]) for name in columns]
-    buffer = io.BytesIO()
-    pacsv.write_csv(pa.RecordBatch.from_arrays(arrays, names=columns), buffer, CSV_OPTIONS)
-    return buffer.getvalue()
+def _encoder(columns: list[str], types: dict[str, str]) -> tuple[pa.Schema, ArrowToPostgresBinaryEncoder]:
+    """The shaped batches' schema and its pgpq encoder (jsonb columns sent as jsonb, the rest as inferred)."""
+    schema = pa.schema([(name, arrow_type(types[name])) for name in columns])
+    encoders = {field.name: (StringEncoderBuilder.new_with_output(field, Jsonb()) if types[field.name] == "jsonb"
+                             else ArrowToPostgresBinaryEncoder.infer_encoder(field)) for field in schema}
+    return schema, ArrowToPostgresBinaryEncoder.new_with_encoders(schema, encoders)
+
+
+def _shaped(table: str, batch: pa.RecordBatch, schema: pa.Schema, types: dict[str, str]) -> pa.RecordBatch:
+    """A batch's columns shaped for their target types, in the order of `schema`."""
+    arrays = []
+    for name in schema.names:
+        try:
+            arrays.append(_for_column(batch.column(name), types[name]))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            raise WarehouseError(f"loading {table}: column {name}: cannot load {batch.schema.field(name).type} "
+                                 f"values into a {types[name]} column: {exc}") from exc
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _batches(data: ArrowData) -> Iterator[pa.RecordBatch]:
@@ -190,18 +184,20 @@ def _batches(data: ArrowData) -> Iterator[pa.RecordBatch]:
             yield batch.slice(start, BATCH_ROWS)
 
 
-class _CsvStream:
-    """File-like object for cursor.copy_expert: CSV built in a background thread, up to CHUNKS_AHEAD batches ahead.
+class _CopyStream:
+    """File-like object for cursor.copy_expert: binary COPY data encoded in a background thread.
 
-    The server parses one chunk while the next is built (Arrow compute and the CSV writer
-    release the GIL), so a load costs about max(client, server) time instead of their sum.
+    The thread encodes up to CHUNKS_AHEAD batches ahead while the server reads the current
+    one, so a load costs about max(client, server) time instead of their sum.
     Errors in the data are raised by read() and kept in `error`: psycopg2 only reports their text.
     """
 
     _END = object()
 
-    def __init__(self, table: str, batches: Iterator[pa.RecordBatch], columns: list[str], types: dict[str, str]):
-        self.table, self.batches, self.columns, self.types = table, batches, columns, types
+    def __init__(self, table: str, batches: Iterator[pa.RecordBatch], types: dict[str, str],
+                 encoder: tuple[pa.Schema, ArrowToPostgresBinaryEncoder]):
+        self.table, self.batches, self.types = table, batches, types
+        self.schema, self.encoder = encoder
         self.chunk, self.pos, self.rows = b"", 0, 0
         self.error: Exception | None = None
         self.chunks: queue.Queue = queue.Queue(maxsize=CHUNKS_AHEAD)
@@ -210,14 +206,16 @@ class _CsvStream:
         self.producer.start()
 
     def _chunks(self) -> Iterator[tuple[bytes, int]]:
-        """(CSV bytes, rows) of every non-empty batch, checking each batch has the columns."""
+        """(COPY bytes, rows): the header, every non-empty batch (checked for its columns), the trailer."""
+        yield self.encoder.write_header(), 0
         for batch in self.batches:
-            missing = [name for name in self.columns if name not in batch.schema.names]
+            missing = [name for name in self.schema.names if name not in batch.schema.names]
             if missing:
                 raise WarehouseError(f"loading {self.table}: column(s) {', '.join(missing)} missing from the data "
                                      f"(it has {', '.join(batch.schema.names)})")
             if batch.num_rows:
-                yield _csv_chunk(batch, self.columns, self.types), batch.num_rows
+                yield self.encoder.write_batch(_shaped(self.table, batch, self.schema, self.types)), batch.num_rows
+        yield self.encoder.finish(), 0
 
     def _put(self, item: object) -> bool:
         """Hand an item to the reader; False once the reader has gone."""
@@ -230,7 +228,7 @@ class _CsvStream:
         return False
 
     def _produce(self) -> None:
-        """Thread body: build chunks until the data ends, fails or the reader stops."""
+        """Thread body: encode chunks until the data ends, fails or the reader stops."""
         try:
             for item in self._chunks():
                 if not self._put(item):
@@ -240,8 +238,8 @@ class _CsvStream:
             self._put(exc)
 
     def read(self, size: int = -1) -> bytes:
-        """Up to `size` bytes of CSV; b"" at the end."""
-        if self.pos >= len(self.chunk):
+        """Up to `size` bytes of COPY data; b"" at the end."""
+        while self.pos >= len(self.chunk):  # the encoder may buffer a batch and hand back no bytes yet
             item = self.chunks.get()
             if item is self._END:
                 self.chunks.put(self._END)  # later reads see the end too
@@ -268,9 +266,10 @@ def copy_from_arrow(cur, table: str, data: ArrowData, columns: list[str]) -> int
     unknown = [name for name in columns if name not in types]
     if unknown:
         raise WarehouseError(f"table {table} has no column(s) {', '.join(unknown)}")
-    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N', ENCODING 'UTF8')").format(
+    encoder = _encoder(columns, types)  # before the COPY: an unhandled type leaves the transaction usable
+    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
         table_identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
-    stream = _CsvStream(table, _batches(data), columns, types)
+    stream = _CopyStream(table, _batches(data), types, encoder)
     try:
         cur.copy_expert(statement.as_string(cur), stream, size=COPY_READ_BYTES)
     except psycopg2.Error:
