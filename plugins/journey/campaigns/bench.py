@@ -1,6 +1,7 @@
 """Benchmark: campaign generation for N users (default 1M) × 5 offers, K=10 recommendations.
 
-    python -m journey.campaigns.bench [--users 1000000] [--rec-users 20000] [--skip-recs] [--skip-rec-eval]
+    python -m journey.campaigns.bench [--users 1000000] [--rec-users 20000] [--rec-copies 1] [--skip-recs]
+                                      [--skip-rec-eval]
     python -m journey.campaigns.bench --allocator-only [--users 1000000]
 
 Builds a synthetic profile/segment snapshot of N users directly in a temporary lake (seeded
@@ -8,7 +9,8 @@ numpy; the daily pipeline is benchmarked separately), starts the embedded Postgr
 times the campaign steps in one local Spark session: eligibility, holdout, coupons (candidate
 values in Spark + the allocator), ads. Recommendations (ALS + co-occurrence + content, with
 the offline evaluation) need events, so they run on a generated data set of --rec-users
-users. Prints wall seconds per step and peak memory: the driver's max RSS
+users, taken --rec-copies times with suffixed user and session ids (the generator holds a
+whole data set in memory: 200,000 users × 5 copies times 1M users on a 24 GiB machine). Prints wall seconds per step and peak memory: the driver's max RSS
 (resource.getrusage) and the JVM's RSS sampled every 0.5 s (psutil).
 """
 
@@ -28,6 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from journey.perf.figures import suffixed
 
 SNAPSHOT = date(2026, 10, 31)
 OFFERS = [
@@ -120,6 +126,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--rec-users", type=int, default=20_000)
     parser.add_argument("--budget", type=float, default=150_000.0)
+    parser.add_argument("--rec-copies", type=int, default=1,
+                        help="copies of the generated events, user and session ids suffixed -1, -2, ...")
     parser.add_argument("--skip-recs", action="store_true")
     parser.add_argument("--skip-rec-eval", action="store_true",
                         help="time recommendations only, without the offline evaluation")
@@ -179,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             figures["coupons"] = timed("coupons", lambda: steps.coupons(spark, settings, request, None))
             figures["ads"] = timed("ads", lambda: steps.ads(spark, settings, request))
             if not args.skip_recs:
-                figures["recommendations"] = recommendations(spark, settings, args.rec_users, not args.skip_rec_eval)
+                figures["recommendations"] = recommendations(spark, settings, args.rec_users, args.rec_copies,
+                                                             not args.skip_rec_eval)
         driver_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
         print(f"  {'campaign steps total':<34} {sum(figures.values()) + total:8.1f} s")
         print(f"peak memory: driver (Python) {driver_gib:.2f} GiB, Spark JVM {jvm.peak / 2**30:.2f} GiB")
@@ -189,9 +198,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def recommendations(spark, settings, users: int, evaluate_too: bool = True) -> float:
-    """Generated events of `users` users (14 days), hybrid recommendations for all of them and, when
-    evaluate_too, the offline evaluation (with and without titles). Returns the recommendation time."""
+def replicate_events(folder: Path, copies: int) -> None:
+    """Each day file of generated events made `copies` times as long: copy k has user and session ids suffixed -k."""
+    if copies <= 1:
+        return
+    for file in sorted(folder.glob("events-*.parquet")):
+        table = pq.read_table(file)
+        pq.write_table(pa.concat_tables([table] + [suffixed(table, ("user_id", "session_id", "event_id"), f"-{k}")
+                                                   for k in range(1, copies)]), file)
+
+
+def recommendations(spark, settings, users: int, copies: int = 1, evaluate_too: bool = True) -> float:
+    """Generated events of `users` users (14 days) taken `copies` times, hybrid recommendations for all
+    of them and, when evaluate_too, the offline evaluation (with and without titles). Returns the
+    recommendation time."""
     from pyspark.sql import functions as F
 
     from journey.datagen import generate
@@ -200,6 +220,9 @@ def recommendations(spark, settings, users: int, evaluate_too: bool = True) -> f
     from journey.recommend.titles import load_titles, title_neighbours
 
     timed(f"  generate events ({users:,} users)", lambda: generate(settings.home / "gen", users=users, days=14, seed=7))
+    if copies > 1:
+        timed(f"  {copies} copies of them", lambda: replicate_events(settings.home / "gen" / "events", copies))
+        users *= copies
     events = spark.read.parquet(str(settings.home / "gen" / "events")).withColumn("event_date", F.to_date("event_time"))
     params = RecommendParams(k=10)
     neighbours = title_neighbours(spark, load_titles(spark, settings, str(settings.home / "gen" / "products.csv")),

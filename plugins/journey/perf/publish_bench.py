@@ -10,11 +10,10 @@ from __future__ import annotations
 import time
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from psycopg2 import sql
 
-from journey.perf.figures import Figure
+from journey.perf.figures import Figure, suffixed
 from journey.profiles import PROFILE_COLUMNS
 from journey.warehouse import copy_from_arrow
 from journey.warehouse.bulk import BATCH_ROWS, _for_column, column_types
@@ -28,11 +27,8 @@ def profile_rows(profiles_path: str, rows: int) -> pa.Table:
     base = ds.dataset(profiles_path, format="parquet").to_table(columns=COLUMNS)
     copies, start = [], 0
     while start < rows:
-        take = base.slice(0, min(base.num_rows, rows - start))
-        suffix = pa.array([f"-{len(copies)}"] * take.num_rows)
-        ids = pc.binary_join_element_wise(take.column("user_id"), suffix, "")
-        copies.append(take.set_column(take.schema.get_field_index("user_id"), "user_id", ids))
-        start += take.num_rows
+        copies.append(suffixed(base.slice(0, min(base.num_rows, rows - start)), ["user_id"], f"-{len(copies)}"))
+        start += copies[-1].num_rows
     return pa.concat_tables(copies).combine_chunks()
 
 
