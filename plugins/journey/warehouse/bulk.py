@@ -106,8 +106,8 @@ def _numeric_map_as_json(column: pa.MapArray) -> pa.Array | None:
     if pa.types.is_floating(items.type) and not pc.all(pc.is_finite(pc.fill_null(items, 0.0))).as_py():
         return None
     values = pc.fill_null(pc.cast(items, pa.string()), "null")
-    entries = pc.binary_join_element_wise(pc.take(_json_string(keys.dictionary), keys.indices), values, ": ")
-    joined = pc.binary_join(pa.ListArray.from_arrays(column.offsets, entries, mask=pc.is_null(column)), ", ")
+    entries = pc.binary_join_element_wise(pc.take(_json_string(keys.dictionary), keys.indices), values, ":")
+    joined = pc.binary_join(pa.ListArray.from_arrays(column.offsets, entries, mask=pc.is_null(column)), ",")
     return pc.binary_join_element_wise("{", joined, "}", "")  # null maps stay null
 
 
