@@ -205,7 +205,7 @@ def awkward_data() -> pa.Table:
 
 
 def test_copy_round_trips_awkward_values_exactly(conn, monkeypatch):
-    monkeypatch.setattr(bulk, "BATCH_ROWS", 3)  # several CSV chunks in one COPY
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 3)  # several encoded chunks in one COPY
     data = awkward_data()
     with conn.cursor() as cur:
         cur.execute(AWKWARD)

@@ -42,7 +42,7 @@ def _fresh_scratch(cur) -> dict[str, str]:
 
 
 def time_copy(conn, table: pa.Table) -> Figure:
-    """COPY the rows (CSV streamed batch by batch) and commit."""
+    """COPY the rows (binary COPY, encoded batch by batch) and commit."""
     with conn.cursor() as cur:
         _fresh_scratch(cur)
         conn.commit()
