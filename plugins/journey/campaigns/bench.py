@@ -9,8 +9,9 @@ numpy; the daily pipeline is benchmarked separately), starts the embedded Postgr
 times the campaign steps in one local Spark session: eligibility, holdout, coupons (candidate
 values in Spark + the allocator), ads. Recommendations (ALS + co-occurrence + content, with
 the offline evaluation) need events, so they run on a generated data set of --rec-users
-users, taken --rec-copies times with suffixed user and session ids (the generator holds a
-whole data set in memory: 200,000 users × 5 copies times 1M users on a 24 GiB machine). Prints wall seconds per step and peak memory: the driver's max RSS
+users, taken --rec-copies times with suffixed user, session and event ids (the generator
+holds a whole data set in memory: 200,000 users × 5 copies times 1M users on a 24 GiB
+machine). Prints wall seconds per step and peak memory: the driver's max RSS
 (resource.getrusage) and the JVM's RSS sampled every 0.5 s (psutil).
 """
 
@@ -127,7 +128,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rec-users", type=int, default=20_000)
     parser.add_argument("--budget", type=float, default=150_000.0)
     parser.add_argument("--rec-copies", type=int, default=1,
-                        help="copies of the generated events, user and session ids suffixed -1, -2, ...")
+                        help="copies of the generated events, user, session and event ids suffixed -1, -2, ...")
     parser.add_argument("--skip-recs", action="store_true")
     parser.add_argument("--skip-rec-eval", action="store_true",
                         help="time recommendations only, without the offline evaluation")
@@ -199,9 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def replicate_events(folder: Path, copies: int) -> None:
-    """Each day file of generated events made `copies` times as long: copy k has user and session ids suffixed -k."""
-    if copies <= 1:
-        return
+    """Each day file of generated events made `copies` times as long: copy k has its ids suffixed -k."""
     for file in sorted(folder.glob("events-*.parquet")):
         table = pq.read_table(file)
         pq.write_table(pa.concat_tables([table] + [suffixed(table, ("user_id", "session_id", "event_id"), f"-{k}")

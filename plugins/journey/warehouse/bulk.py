@@ -83,7 +83,7 @@ def _json_string(text: pa.Array) -> pa.Array:
 
 
 def _unsliced(column: pa.Array) -> pa.Array:
-    """A sliced list or map array copied so its values hold only its own items.
+    """A sliced map (or list) array copied so its items are only its own.
 
     A slice keeps the values of the whole parent array: working on `column.values` of a
     50,000-row slice of a 1M-row table would otherwise touch all 1M rows' items, every batch.
@@ -194,10 +194,9 @@ class _CopyStream:
 
     _END = object()
 
-    def __init__(self, table: str, batches: Iterator[pa.RecordBatch], types: dict[str, str],
-                 encoder: tuple[pa.Schema, ArrowToPostgresBinaryEncoder]):
-        self.table, self.batches, self.types = table, batches, types
-        self.schema, self.encoder = encoder
+    def __init__(self, table: str, batches: Iterator[pa.RecordBatch], types: dict[str, str], schema: pa.Schema,
+                 encoder: ArrowToPostgresBinaryEncoder):
+        self.table, self.batches, self.types, self.schema, self.encoder = table, batches, types, schema, encoder
         self.chunk, self.pos, self.rows = b"", 0, 0
         self.error: Exception | None = None
         self.chunks: queue.Queue = queue.Queue(maxsize=CHUNKS_AHEAD)
@@ -266,10 +265,10 @@ def copy_from_arrow(cur, table: str, data: ArrowData, columns: list[str]) -> int
     unknown = [name for name in columns if name not in types]
     if unknown:
         raise WarehouseError(f"table {table} has no column(s) {', '.join(unknown)}")
-    encoder = _encoder(columns, types)  # before the COPY: an unhandled type leaves the transaction usable
+    schema, encoder = _encoder(columns, types)  # before the COPY: an unhandled type leaves the transaction usable
     statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary)").format(
         table_identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
-    stream = _CopyStream(table, _batches(data), types, encoder)
+    stream = _CopyStream(table, _batches(data), types, schema, encoder)
     try:
         cur.copy_expert(statement.as_string(cur), stream, size=COPY_READ_BYTES)
     except psycopg2.Error:
