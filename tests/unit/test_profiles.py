@@ -40,6 +40,15 @@ EVENTS = [
     event("e11", ts(9, 8, 0), "u3", "s5", "purchase", "p9", "grocery.tea", "leaf", 10.0),
     event("e12", ts(9, 18, 0), "u3", "s6", "purchase", "p9", "grocery.tea", "leaf", 10.0),
     event("e13", ts(10, 8, 0), "u3", "s7", "purchase", "p9", "grocery.tea", "leaf", 10.0),
+    # u4: no category (null or "unknown") and no brand; one event at 9h, one at 7h (a tie)
+    event("e15", ts(9, 9, 0), "u4", "s9", "view", "p7", None, None, 5.0),
+    event("e16", ts(9, 7, 0), "u4", "s9", "search", None, "unknown", None, None),
+    # u5: five views over four categories (toys twice), all brand b1
+    event("e17", ts(7, 12, 0), "u5", "s10", "view", "t1", "toys.blocks", "b1", 9.0),
+    event("e18", ts(7, 12, 1), "u5", "s10", "view", "t2", "toys.dolls", "b1", 9.0),
+    event("e19", ts(7, 12, 2), "u5", "s10", "view", "g1", "garden.tools", "b1", 9.0),
+    event("e20", ts(7, 12, 3), "u5", "s10", "view", "k1", "books.novels", "b1", 9.0),
+    event("e21", ts(7, 12, 4), "u5", "s10", "view", "a1", "art.paint", "b1", 9.0),
     # outside the window (after the snapshot): must be ignored
     event("e14", ts(11, 8, 0), "u3", "s8", "purchase", "p9", "grocery.tea", "leaf", 999.0),
 ]
@@ -56,7 +65,7 @@ def profiles(spark):
 
 
 def test_one_row_per_user_seen(profiles):
-    assert sorted(profiles) == ["u1", "u2", "u3"]
+    assert sorted(profiles) == ["u1", "u2", "u3", "u4", "u5"]
 
 
 def test_rfm_inputs_and_rates(profiles):
@@ -78,6 +87,17 @@ def test_affinity_brand_and_hour(profiles):
     assert u1["brand_concentration"] == pytest.approx(0.625)
     # hour 20 has 6 events, hour 10 has 3
     assert u1["preferred_hour"] == 20
+
+
+def test_users_without_categories_or_brands_and_hour_ties(profiles):
+    u4, u5 = profiles["u4"], profiles["u5"]
+    assert u4["category_affinity"] == {"unknown": 1.0} and u4["top_categories"] == ["unknown"]
+    assert u4["brand_concentration"] is None
+    assert u4["preferred_hour"] == 7  # one event at 7h and one at 9h: the earlier hour wins
+    assert u5["category_affinity"] == pytest.approx({"toys": 0.4, "garden": 0.2, "books": 0.2, "art": 0.2})
+    assert u5["top_categories"] == ["toys", "art", "books"]  # three at 0.2: by name
+    assert u5["brand_concentration"] == pytest.approx(1.0)
+    assert (u5["sessions"], u5["views"], u5["frequency"], u5["monetary"]) == (1, 5, 0, 0.0)
 
 
 def test_non_buyer_is_a_prospect_and_churned(profiles):
