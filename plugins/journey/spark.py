@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from journey.config import Settings, get_settings
 from journey.javacheck import ensure_java_home
@@ -55,3 +57,26 @@ def get_spark(app_name: str, settings: Settings | None = None):
 def _launched_by_spark_submit() -> bool:
     """True inside a driver started by spark-submit (it passes the master to the JVM)."""
     return "PYSPARK_GATEWAY_PORT" in os.environ or "SPARK_SUBMIT_OPTS" in os.environ
+
+
+@contextmanager
+def fixed_shuffle_partitions(spark, partitions: int) -> Iterator[None]:
+    """Run the enclosed Spark actions with exactly `partitions` post-shuffle partitions.
+
+    Adaptive execution sizes each shuffle by the bytes it moves; a job whose joins then multiply
+    the rows (recommendation candidates) would end up in one task per stage. Inside this block
+    coalescing is off and the shuffle partition count is fixed; both settings are restored after.
+    """
+    keys = {"spark.sql.shuffle.partitions": str(partitions),
+            "spark.sql.adaptive.coalescePartitions.enabled": "false"}
+    before = {key: spark.conf.get(key, None) for key in keys}
+    for key, value in keys.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)

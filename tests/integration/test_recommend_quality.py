@@ -13,7 +13,7 @@ from journey.datagen import generate
 from journey.recommend.evaluate import metrics
 from journey.recommend.hybrid import finalize
 from journey.recommend.models import RecommendParams, _pair_sample
-from journey.recommend.pipeline import evaluate
+from journey.recommend.pipeline import audience_partitions, evaluate, sized_for_audience
 from journey.recommend.titles import title_neighbours, title_vectors
 
 pytestmark = pytest.mark.spark
@@ -106,3 +106,20 @@ def test_similarity_sample_bounds_users_and_products_per_user(spark):
     assert everyone["user_id"].nunique() == 1000
     again = _pair_sample(train, RecommendParams(pair_users=200, pair_basket=5)).toPandas()
     assert sorted(map(tuple, again.to_numpy())) == sorted(map(tuple, sample.to_numpy()))
+
+
+def _partitions_used(frame) -> int:
+    """Number of non-empty partitions of the frame once computed."""
+    return frame.select(F.spark_partition_id().alias("p")).distinct().count()
+
+
+def test_recommendation_shuffles_keep_partitions_scaled_to_the_audience(spark):
+    assert audience_partitions(8, 20_000) == 8 and audience_partitions(8, 1_000_000) == 40
+    per_user = spark.range(5000).withColumn("user_id", F.col("id") % 1000).groupBy("user_id").count()
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+
+    assert _partitions_used(per_user) <= 2  # adaptive execution coalesces a small shuffle
+    with sized_for_audience(spark, 600_000):
+        assert _partitions_used(per_user) == 24  # one per 25,000 users, whatever the shuffled bytes
+    assert spark.conf.get("spark.sql.shuffle.partitions") == before
+    assert spark.conf.get("spark.sql.adaptive.coalescePartitions.enabled") == "true"

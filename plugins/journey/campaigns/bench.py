@@ -215,7 +215,7 @@ def recommendations(spark, settings, users: int, copies: int = 1, evaluate_too: 
 
     from journey.datagen import generate
     from journey.recommend.models import RecommendParams
-    from journey.recommend.pipeline import evaluate, recommend_for
+    from journey.recommend.pipeline import evaluate, recommend_for, sized_for_audience
     from journey.recommend.titles import load_titles, title_neighbours
 
     timed(f"  generate events ({users:,} users)", lambda: generate(settings.home / "gen", users=users, days=14, seed=7))
@@ -228,16 +228,18 @@ def recommendations(spark, settings, users: int, copies: int = 1, evaluate_too: 
                                   params.neighbours).cache()
     audience = events.select("user_id").distinct()
     counted = {}
-    seconds = timed(f"recommendations ({users:,} users)",
-                    lambda: counted.setdefault("rows", recommend_for(events, SNAPSHOT, audience, params,
-                                                                     neighbours).count()))
-    print(f"    {counted['rows']:,} recommendations", flush=True)
-    if evaluate_too:
-        scores = {}
-        timed("  offline evaluation (twice)", lambda: scores.update(
-            titles=evaluate(events, SNAPSHOT, params, title_neighbours=neighbours), plain=evaluate(events, SNAPSHOT, params)))
-        print(f"    NDCG@10 hybrid {scores['titles'].hybrid.ndcg_at_k:.3f} (without titles "
-              f"{scores['plain'].hybrid.ndcg_at_k:.3f}) vs popularity {scores['titles'].popularity.ndcg_at_k:.3f}")
+    with sized_for_audience(spark, audience.count()):  # the evaluation too
+        seconds = timed(f"recommendations ({users:,} users)",
+                        lambda: counted.setdefault("rows", recommend_for(events, SNAPSHOT, audience, params,
+                                                                         neighbours).count()))
+        print(f"    {counted['rows']:,} recommendations", flush=True)
+        if evaluate_too:
+            scores = {}
+            timed("  offline evaluation (twice)", lambda: scores.update(
+                titles=evaluate(events, SNAPSHOT, params, title_neighbours=neighbours),
+                plain=evaluate(events, SNAPSHOT, params)))
+            print(f"    NDCG@10 hybrid {scores['titles'].hybrid.ndcg_at_k:.3f} (without titles "
+                  f"{scores['plain'].hybrid.ndcg_at_k:.3f}) vs popularity {scores['titles'].popularity.ndcg_at_k:.3f}")
     return seconds
 
 

@@ -189,7 +189,7 @@ def recommendations(spark: SparkSession, settings: Settings, request: CampaignRe
     """
     from journey.recommend.models import RecommendParams
     from journey.recommend.pipeline import evaluate as evaluate_offline
-    from journey.recommend.pipeline import recommend_for
+    from journey.recommend.pipeline import recommend_for, sized_for_audience
     from journey.recommend.titles import load_titles, title_neighbours
 
     params = RecommendParams(k=request.params.recommendations_k)
@@ -202,9 +202,11 @@ def recommendations(spark: SparkSession, settings: Settings, request: CampaignRe
              else "no product titles: title similarity not used"))
     if neighbours is not None:
         neighbours = neighbours.cache()
-    recs = recommend_for(events, request.snapshot_date, users, params, neighbours)
-    lake.write_parquet_atomic(recs.select(*_run_columns(request), *recs.columns), _out(settings, request,
-                                                                                       "recommendations"))
+    audience = users.count()
+    with sized_for_audience(spark, audience):
+        recs = recommend_for(events, request.snapshot_date, users, params, neighbours)
+        lake.write_parquet_atomic(recs.select(*_run_columns(request), *recs.columns),
+                                  _out(settings, request, "recommendations"))
     written = _read(spark, settings, request, "recommendations")
     by_source = {r["source"]: r["n"] for r in written.groupBy("source").agg(F.count("*").alias("n")).collect()}
     summary: dict = {"recommendations": sum(by_source.values()), "by_source": by_source, "k": params.k,
@@ -212,7 +214,8 @@ def recommendations(spark: SparkSession, settings: Settings, request: CampaignRe
     print(f"recommendations {request.params.campaign_id}: {summary['recommendations']:,} rows (K={params.k}); "
           + ", ".join(f"{s}: {n:,}" for s, n in sorted(by_source.items())))
     if evaluate:
-        result = evaluate_offline(events, request.snapshot_date, params, title_neighbours=neighbours)
+        with sized_for_audience(spark, audience):
+            result = evaluate_offline(events, request.snapshot_date, params, title_neighbours=neighbours)
         rows = [{**vars(m), "split_date": result.split_date} for m in (result.hybrid, result.popularity)]
         frame = spark.createDataFrame(pd.DataFrame(rows)).select(*_run_columns(request), "model", "k",
                                                                   "precision_at_k", "recall_at_k", "ndcg_at_k",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -12,9 +13,13 @@ from journey.recommend.evaluate import Metrics, metrics
 from journey.recommend.hybrid import recommend, recommend_popular
 from journey.recommend.interactions import interactions, products, purchased, split, weighted_events
 from journey.recommend.models import RecommendParams
+from journey.spark import fixed_shuffle_partitions
 
 LOOKBACK_DAYS = 180
 EVAL_DAYS = 7
+# Users per shuffle partition while recommending: each user brings up to basket_size × neighbours
+# (30 × 20) co-occurrence candidate rows before the per-user top-N, so ~15M rows per task at most.
+USERS_PER_PARTITION = 25_000
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,22 @@ def window(events: DataFrame, snapshot_date: date) -> DataFrame:
     """Weighted events of the look-back window ending on the snapshot date."""
     start = snapshot_date - timedelta(days=LOOKBACK_DAYS - 1)
     return weighted_events(events.where(F.col("event_date").between(F.lit(start), F.lit(snapshot_date))))
+
+
+def audience_partitions(configured: int, users: int) -> int:
+    """Shuffle partitions for recommending to `users` users: the configured count, or one per
+    USERS_PER_PARTITION users when that is more."""
+    return max(configured, math.ceil(users / USERS_PER_PARTITION))
+
+
+def sized_for_audience(spark, users: int):
+    """Context for the recommendation actions: fixed shuffle partitions scaled to the audience.
+
+    Without it adaptive execution coalesced every shuffle to a task or two (it sizes by shuffled
+    bytes, before the candidate joins multiply the rows), and 1M users ran one task out of heap.
+    """
+    configured = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    return fixed_shuffle_partitions(spark, audience_partitions(configured, users))
 
 
 def recommend_for(events: DataFrame, snapshot_date: date, users: DataFrame, params: RecommendParams,
