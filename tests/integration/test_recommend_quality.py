@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from journey.datagen import generate
 from journey.recommend.evaluate import metrics
 from journey.recommend.hybrid import finalize
-from journey.recommend.models import RecommendParams, _pair_sample
+from journey.recommend.models import RecommendParams, _pair_sample, dense_index
 from journey.recommend.pipeline import audience_partitions, evaluate, sized_for_audience
 from journey.recommend.titles import title_neighbours, title_vectors
 
@@ -114,12 +114,20 @@ def _partitions_used(frame) -> int:
 
 
 def test_recommendation_shuffles_keep_partitions_scaled_to_the_audience(spark):
-    assert audience_partitions(8, 20_000) == 8 and audience_partitions(8, 1_000_000) == 40
+    assert audience_partitions(8, 20_000) == 8 and audience_partitions(8, 1_000_000) == 100
     per_user = spark.range(5000).withColumn("user_id", F.col("id") % 1000).groupBy("user_id").count()
     before = spark.conf.get("spark.sql.shuffle.partitions")
 
     assert _partitions_used(per_user) <= 2  # adaptive execution coalesces a small shuffle
-    with sized_for_audience(spark, 600_000):
-        assert _partitions_used(per_user) == 24  # one per 25,000 users, whatever the shuffled bytes
+    with sized_for_audience(spark, 40_000):  # up to 4 (configured) × 10,000 users: left to adaptive execution
+        assert _partitions_used(per_user) <= 2
+    with sized_for_audience(spark, 240_000):
+        assert _partitions_used(per_user) == 24  # one per 10,000 users, whatever the shuffled bytes
     assert spark.conf.get("spark.sql.shuffle.partitions") == before
     assert spark.conf.get("spark.sql.adaptive.coalescePartitions.enabled") == "true"
+
+
+def test_dense_index_numbers_distinct_values_in_order(spark):
+    frame = spark.createDataFrame([("u10",), ("u2",), ("u10",), ("a",), ("u2",)], "user_id string").repartition(3)
+    rows = dense_index(frame, "user_id", "u").orderBy("u").collect()
+    assert [(r.user_id, r.u) for r in rows] == [("a", 0), ("u10", 1), ("u2", 2)]  # text order, from 0

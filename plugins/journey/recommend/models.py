@@ -45,29 +45,36 @@ def _top_per_user(frame: DataFrame, column: str, n: int) -> DataFrame:
     return frame.withColumn("_r", F.row_number().over(order)).where(F.col("_r") <= n).drop("_r")
 
 
+def dense_index(frame: DataFrame, column: str, index: str) -> DataFrame:
+    """(column, index): each distinct value of `column` numbered 0, 1, … in ascending order.
+
+    A DataFrame, not a StringIndexer model: the model's label map is captured in the closure of
+    every task that uses it (32 MiB at 1M users, deserialised per task: ALS ran for hours).
+    """
+    ordered = Window.partitionBy(F.lit(0)).orderBy(column)  # one partition: ids only, a few MB
+    values = frame.select(column).distinct()
+    return values.select(column, (F.row_number().over(ordered) - 1).cast("int").alias(index))
+
+
 def als_candidates(train: DataFrame, users: DataFrame, params: RecommendParams) -> DataFrame:
     """ALS on implicit strengths; top candidates for the given users (those seen in training)."""
-    from pyspark.ml.feature import StringIndexer
     from pyspark.ml.recommendation import ALS
 
-    user_index = StringIndexer(inputCol="user_id", outputCol="u", stringOrderType="alphabetAsc").fit(train)
-    item_index = StringIndexer(inputCol="product_id", outputCol="i", stringOrderType="alphabetAsc").fit(train)
-    ratings = item_index.transform(user_index.transform(train)).select(
-        F.col("u").cast("int").alias("u"), F.col("i").cast("int").alias("i"), F.col("strength"))
+    user_index = dense_index(train, "user_id", "u")
+    item_index = dense_index(train, "product_id", "i")
+    ratings = train.join(user_index, "user_id").join(F.broadcast(item_index), "product_id").select(
+        "u", "i", "strength")
     blocks = int(train.sparkSession.conf.get("spark.sql.shuffle.partitions"))  # ALS default (10) is for clusters
     model = ALS(userCol="u", itemCol="i", ratingCol="strength", implicitPrefs=True, rank=params.rank,
                 maxIter=params.max_iter, regParam=params.reg_param, alpha=params.alpha, seed=params.seed,
                 nonnegative=True, coldStartStrategy="drop", numUserBlocks=blocks,
                 numItemBlocks=blocks).fit(ratings)
-    known = user_index.transform(users.join(train.select("user_id").distinct(), "user_id"))
-    recs = model.recommendForUserSubset(known.select(F.col("u").cast("int").alias("u")), params.candidates)
-    spark = train.sparkSession
-    labels = spark.createDataFrame(list(enumerate(item_index.labelsArray[0])), "i int, product_id string")
+    known = users.select("user_id").join(user_index, "user_id")
+    recs = model.recommendForUserSubset(known.select("u"), params.candidates)
     flat = (recs.select("u", F.explode("recommendations").alias("rec"))
             .select("u", F.col("rec.i").alias("i"), F.col("rec.rating").alias("als_score"))
-            .join(F.broadcast(labels), "i").drop("i"))
-    user_labels = known.select(F.col("u").cast("int").alias("u"), "user_id")
-    return _scaled(flat.join(user_labels, "u").select("user_id", "product_id", "als_score"), "als_score")
+            .join(F.broadcast(item_index), "i").drop("i"))
+    return _scaled(flat.join(known, "u").select("user_id", "product_id", "als_score"), "als_score")
 
 
 def _basket(train: DataFrame, params: RecommendParams) -> DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,8 +19,8 @@ from journey.spark import fixed_shuffle_partitions
 LOOKBACK_DAYS = 180
 EVAL_DAYS = 7
 # Users per shuffle partition while recommending: each user brings up to basket_size × neighbours
-# (30 × 20) co-occurrence candidate rows before the per-user top-N, so ~15M rows per task at most.
-USERS_PER_PARTITION = 25_000
+# (30 × 20) co-occurrence candidate rows before the per-user top-N, so ~6M rows per task at most.
+USERS_PER_PARTITION = 10_000
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,15 @@ def audience_partitions(configured: int, users: int) -> int:
 
 
 def sized_for_audience(spark, users: int):
-    """Context for the recommendation actions: fixed shuffle partitions scaled to the audience.
+    """Context for the recommendation actions: above configured × USERS_PER_PARTITION users, fixed
+    shuffle partitions scaled to the audience; below, adaptive execution as everywhere else.
 
-    Without it adaptive execution coalesced every shuffle to a task or two (it sizes by shuffled
-    bytes, before the candidate joins multiply the rows), and 1M users ran one task out of heap.
+    Adaptive execution sizes partitions by shuffled bytes, before the candidate joins multiply the
+    rows: at 1M users it put every user's candidates in one task, which ran out of heap.
     """
     configured = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    return fixed_shuffle_partitions(spark, audience_partitions(configured, users))
+    partitions = audience_partitions(configured, users)
+    return fixed_shuffle_partitions(spark, partitions) if partitions > configured else nullcontext()
 
 
 def recommend_for(events: DataFrame, snapshot_date: date, users: DataFrame, params: RecommendParams,
