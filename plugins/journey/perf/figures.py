@@ -17,6 +17,7 @@ class Figure:
     seconds: float
     rows: int
     peak_gib: float | None = None  # Python + JVM resident memory, when sampled
+    peak_processes: str | None = None  # what made up the peak, e.g. "java 4.53 + python3 0.13 GiB"
 
     @property
     def rows_per_second(self) -> float:

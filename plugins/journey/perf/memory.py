@@ -10,35 +10,49 @@ import psutil
 GIB = 2**30
 
 
-def tree_rss() -> int:
-    """Resident bytes of this process plus all its descendants (JVM, Python workers)."""
+def process_rss() -> dict[str, int]:
+    """Resident bytes of this process and of each descendant (JVM, Python workers), keyed "name pid"."""
     me = psutil.Process()
-    total = 0
+    sizes = {}
     for proc in [me, *me.children(recursive=True)]:
         try:
-            total += proc.memory_info().rss
+            sizes[f"{proc.name()} {proc.pid}"] = proc.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total
+    return sizes
+
+
+def tree_rss() -> int:
+    """Resident bytes of this process plus all its descendants."""
+    return sum(process_rss().values())
 
 
 @dataclass
 class PeakMemory:
-    """Context manager: samples tree_rss() every `interval` seconds; `peak` holds the maximum."""
+    """Context manager: samples process_rss() every `interval` seconds; `peak` holds the largest
+    total and `at_peak` the processes that made it up."""
 
     interval: float = 0.25
     peak: int = 0
+    at_peak: dict[str, int] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        """Take one sample; keep it when it is the largest so far."""
+        sizes = process_rss()
+        if sum(sizes.values()) >= self.peak:
+            self.peak, self.at_peak = sum(sizes.values()), sizes
 
     def _run(self) -> None:
         """Sample until stopped."""
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss())
+            self._sample()
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakMemory:
-        self.peak = tree_rss()
+        self.peak, self.at_peak = 0, {}
+        self._sample()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="peak-memory", daemon=True)
         self._thread.start()
@@ -48,9 +62,14 @@ class PeakMemory:
         self._stop.set()
         if self._thread:
             self._thread.join()
-        self.peak = max(self.peak, tree_rss())
+        self._sample()
 
     @property
     def peak_gib(self) -> float:
         """Peak in GiB."""
         return self.peak / GIB
+
+    def breakdown(self) -> str:
+        """The processes at the peak, largest first, e.g. "java 4.53 + python3 0.13 GiB"."""
+        largest = sorted(self.at_peak.items(), key=lambda item: -item[1])
+        return " + ".join(f"{name.rsplit(' ', 1)[0]} {size / GIB:.2f}" for name, size in largest if size >= GIB / 100) + " GiB"

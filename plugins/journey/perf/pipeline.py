@@ -54,10 +54,10 @@ def measure(report: SizeReport, name: str, rows_of, fn, echo=print):
         started = time.perf_counter()
         result = fn()
         seconds = time.perf_counter() - started
-    figure = Figure(name, seconds, int(rows_of(result)), memory.peak_gib)
+    figure = Figure(name, seconds, int(rows_of(result)), memory.peak_gib, memory.breakdown())
     report.steps.append(figure)
     echo(f"  {name:<34} {seconds:8.1f} s {figure.rows:>12,} rows {figure.rows_per_second:>11,.0f} rows/s "
-         f"peak {figure.peak_gib:5.2f} GiB")
+         f"peak {figure.peak_gib:5.2f} GiB ({figure.peak_processes})")
     return result
 
 

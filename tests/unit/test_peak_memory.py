@@ -1,0 +1,28 @@
+"""The benchmark's memory sampler: the peak and the processes that made it up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from journey.perf.memory import GIB, PeakMemory
+
+HOLD = "import sys, time; block = b'x' * (300 * 2**20); print('ready', flush=True); time.sleep(1.5)"
+
+
+def test_peak_counts_a_child_process_and_names_it():
+    with PeakMemory(interval=0.05) as memory:
+        child = subprocess.Popen([sys.executable, "-c", HOLD], stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "ready"
+        child.wait()
+
+    at_peak = {name.rsplit(" ", 1)[1]: size for name, size in memory.at_peak.items()}
+    assert at_peak[str(child.pid)] >= 300 * 2**20  # the child's 300 MiB block was resident at the peak
+    assert memory.peak == sum(memory.at_peak.values())
+    assert memory.peak_gib >= 300 / 1024
+    sizes = [float(part.rsplit(" ", 1)[1]) for part in memory.breakdown().removesuffix(" GiB").split(" + ")]
+    assert sizes == sorted(sizes, reverse=True) and min(sizes) >= 0.01  # largest first, crumbs left out
+    assert round(at_peak[str(child.pid)] / GIB, 2) in sizes  # the child is listed with its size
+    assert sum(sizes) == pytest.approx(memory.peak_gib, abs=0.01 * len(memory.at_peak))
