@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from journey.datagen import generate
 from journey.recommend.evaluate import metrics
 from journey.recommend.hybrid import finalize
-from journey.recommend.models import RecommendParams, _pair_sample, dense_index
+from journey.recommend.models import RecommendParams, _pair_sample, als_blocks, dense_index
 from journey.recommend.pipeline import audience_partitions, evaluate, sized_for_audience
 from journey.recommend.titles import title_neighbours, title_vectors
 
@@ -123,7 +123,9 @@ def test_recommendation_shuffles_keep_partitions_scaled_to_the_audience(spark):
         assert _partitions_used(per_user) <= 2
     with sized_for_audience(spark, 240_000):
         assert _partitions_used(per_user) == 24  # one per 10,000 users, whatever the shuffled bytes
+        assert als_blocks(spark) == 8  # local[2]: at most 4 blocks per core
     assert spark.conf.get("spark.sql.shuffle.partitions") == before
+    assert als_blocks(spark) == int(before)
     assert spark.conf.get("spark.sql.adaptive.coalescePartitions.enabled") == "true"
 
 

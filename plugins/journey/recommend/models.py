@@ -56,6 +56,13 @@ def dense_index(frame: DataFrame, column: str, index: str) -> DataFrame:
     return values.select(column, (F.row_number().over(ordered) - 1).cast("int").alias(index))
 
 
+def als_blocks(spark) -> int:
+    """ALS user and item blocks: the shuffle partitions, at most 4 per core (ALS's default, 10, is
+    for clusters). Top-N scoring crosses every user block with every item block and reads each
+    block again per pair: 100 blocks (a 1M-user audience's partitions) made 10,000 slow tasks."""
+    return min(int(spark.conf.get("spark.sql.shuffle.partitions")), 4 * spark.sparkContext.defaultParallelism)
+
+
 def als_candidates(train: DataFrame, users: DataFrame, params: RecommendParams) -> DataFrame:
     """ALS on implicit strengths; top candidates for the given users (those seen in training)."""
     from pyspark.ml.recommendation import ALS
@@ -64,7 +71,7 @@ def als_candidates(train: DataFrame, users: DataFrame, params: RecommendParams) 
     item_index = dense_index(train, "product_id", "i")
     ratings = train.join(user_index, "user_id").join(F.broadcast(item_index), "product_id").select(
         "u", "i", "strength")
-    blocks = int(train.sparkSession.conf.get("spark.sql.shuffle.partitions"))  # ALS default (10) is for clusters
+    blocks = als_blocks(train.sparkSession)
     model = ALS(userCol="u", itemCol="i", ratingCol="strength", implicitPrefs=True, rank=params.rank,
                 maxIter=params.max_iter, regParam=params.reg_param, alpha=params.alpha, seed=params.seed,
                 nonnegative=True, coldStartStrategy="drop", numUserBlocks=blocks,
