@@ -80,7 +80,11 @@ PROFILE_COLUMNS = (
 )
 
 
-BEHAVIOUR_COUNTS = {"views": "view", "carts": "add_to_cart", "purchases": "purchase"}
+
+
+EVENT_COUNTS = {"views": "view", "searches": "search", "carts": "add_to_cart", "purchases": "purchase",
+                "coupon_redemptions": "coupon_redeem"}
+BEHAVIOUR_COUNTS = {column: EVENT_COUNTS[column] for column in ("views", "carts", "purchases")}
 
 
 def absent_behaviour(profiles: DataFrame) -> list[str]:
@@ -102,8 +106,6 @@ def _count(event_type: str) -> F.Column:
     return F.sum(F.when(F.col("event_type") == event_type, 1).otherwise(0))
 
 
-EVENT_COUNTS = {"views": "view", "searches": "search", "carts": "add_to_cart", "purchases": "purchase",
-                "coupon_redemptions": "coupon_redeem"}
 
 
 def sessions_of(events: DataFrame) -> DataFrame:
@@ -145,7 +147,7 @@ def preference_weights(events: DataFrame) -> DataFrame:
     events without a category left out), `brand` counts events per brand and `hour` per UTC hour.
 
     Three narrow aggregations in one union: cheaper than one aggregation over the events exploded
-    three times (docs/benchmarks.md, "Profile aggregation").
+    three times (docs/benchmarks.md, issue #7, item 7 of "What stopped them").
     """
     weight = F.coalesce(
         F.element_at(F.create_map(*[F.lit(x) for kv in EVENT_WEIGHTS.items() for x in kv]),

@@ -22,11 +22,6 @@ def process_rss() -> dict[str, int]:
     return sizes
 
 
-def tree_rss() -> int:
-    """Resident bytes of this process plus all its descendants."""
-    return sum(process_rss().values())
-
-
 @dataclass
 class PeakMemory:
     """Context manager: samples process_rss() every `interval` seconds; `peak` holds the largest
