@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from journey.perf.memory import GIB, PeakMemory
+from journey.perf.memory import GIB, PeakMemory, ProcessMemory, own_memory
 
 HOLD = "import sys, time; block = b'x' * (300 * 2**20); print('ready', flush=True); time.sleep(1.5)"
 
@@ -26,3 +26,18 @@ def test_peak_counts_a_child_process_and_names_it():
     assert sizes == sorted(sizes, reverse=True) and min(sizes) >= 0.01  # largest first, crumbs left out
     assert round(at_peak[str(child.pid)] / GIB, 2) in sizes  # the child is listed with its size
     assert sum(sizes) == pytest.approx(memory.peak_gib, abs=0.01 * len(memory.at_peak))
+
+
+def test_a_copy_sharing_its_parents_memory_is_not_counted_twice():
+    # What the sampler saw during a 1M-event ingest: the JVM (pid 19752) and a clone of it named
+    # after the calling thread, before its exec of chmod, with the JVM's own sizes.
+    jvm = ProcessMemory("java", 19752, 19700, rss=int(1.68 * GIB), vms=int(6.85 * GIB))
+    clone = ProcessMemory("Executor task l", 20083, 19752, rss=int(1.68 * GIB), vms=int(6.85 * GIB))
+    driver = ProcessMemory("python", 19700, 1, rss=int(0.13 * GIB), vms=int(1.2 * GIB))
+    chmod = ProcessMemory("chmod", 20084, 19752, rss=2 * 2**20, vms=8 * 2**20)
+    worker = ProcessMemory("python", 20090, 19752, rss=int(0.05 * GIB), vms=int(0.3 * GIB))
+
+    counted = own_memory([driver, jvm, clone, chmod, worker])
+
+    assert counted == {"python 19700": int(0.13 * GIB), "java 19752": int(1.68 * GIB), "chmod 20084": 2 * 2**20,
+                       "python 20090": int(0.05 * GIB)}
