@@ -110,8 +110,9 @@ def by_user(events: DataFrame) -> DataFrame:
     Every aggregation of a profile groups by user (and more), so on rows already partitioned by user
     none needs a partial aggregation (an event rarely shares its keys with another in the same input
     split) or a second shuffle for the per-user roll-ups and their join. Each branch still shuffles
-    its own columns: Spark prunes columns and pushes filters below the exchange, so they are not shared. On the 10M snapshot, alternating with the previous code in one
-    session: first build 58–61 → 40–42 s, later ones 33–42 → 27–35 s (docs/benchmarks.md, item 8).
+    its own columns: Spark prunes columns and pushes filters below the exchange, so they are not
+    shared. On the 10M snapshot, alternating with the previous code in one session: first build
+    58–61 → 40–42 s, later ones 33–42 → 27–35 s (docs/benchmarks.md, item 8).
     """
     return events.select(*PROFILED_COLUMNS).repartition("user_id")
 
