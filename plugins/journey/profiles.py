@@ -80,8 +80,6 @@ PROFILE_COLUMNS = (
 )
 
 
-
-
 EVENT_COUNTS = {"views": "view", "searches": "search", "carts": "add_to_cart", "purchases": "purchase",
                 "coupon_redemptions": "coupon_redeem"}
 BEHAVIOUR_COUNTS = {column: EVENT_COUNTS[column] for column in ("views", "carts", "purchases")}
@@ -120,8 +118,6 @@ def by_user(events: DataFrame) -> DataFrame:
 def _count(event_type: str) -> F.Column:
     """Number of events of one type."""
     return F.sum(F.when(F.col("event_type") == event_type, 1).otherwise(0))
-
-
 
 
 def sessions_of(events: DataFrame) -> DataFrame:

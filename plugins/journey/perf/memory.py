@@ -61,8 +61,9 @@ class PeakMemory:
     def _sample(self) -> None:
         """Take one sample; keep it when it is the largest so far."""
         sizes = process_rss()
-        if sum(sizes.values()) >= self.peak:
-            self.peak, self.at_peak = sum(sizes.values()), sizes
+        total = sum(sizes.values())
+        if total >= self.peak:
+            self.peak, self.at_peak = total, sizes
 
     def _run(self) -> None:
         """Sample until stopped."""
