@@ -33,6 +33,8 @@ from functools import reduce
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from journey.spark import shared_exchanges
+
 EVENT_WEIGHTS = {"add_to_cart": 3.0, "purchase": 5.0}
 UNKNOWN = "unknown"
 QUINTILES = (0.2, 0.4, 0.6, 0.8)
@@ -107,10 +109,10 @@ def by_user(events: DataFrame) -> DataFrame:
 
     Every aggregation of a profile groups by user (and more), so on rows already partitioned by user
     none needs a partial aggregation (an event rarely shares its keys with another in the same input
-    split) or a second shuffle for the per-user roll-ups and their join. Each branch still shuffles
-    its own columns: Spark prunes columns and pushes filters below the exchange, so they are not
-    shared. On the 10M snapshot, alternating with the previous code in one session: first build
-    58–61 → 40–42 s, later ones 33–42 → 27–35 s (docs/benchmarks.md, item 8).
+    split) or a second shuffle for the per-user roll-ups and their join. On the 10M snapshot,
+    alternating with the previous code in one session: first build 58–61 → 40–42 s, later ones
+    33–42 → 27–35 s (docs/benchmarks.md, item 8). The four aggregations share this one exchange
+    when planned under `spark.shared_exchanges` and filter nothing below it (item 10).
     """
     return events.select(*PROFILED_COLUMNS).repartition("user_id")
 
@@ -155,8 +157,10 @@ def activity(sessions: DataFrame) -> DataFrame:
 
 
 def preference_weights(events: DataFrame) -> DataFrame:
-    """Per user (user_id, kind, key, w): kind `cat` weighs events by top-level category (EVENT_WEIGHTS;
-    events without a category left out), `brand` counts events per brand and `hour` per UTC hour.
+    """Per user (user_id, kind, key, w): kind `cat` weighs events by top-level category (EVENT_WEIGHTS),
+    `brand` counts events per brand and `hour` per UTC hour. Events without a category or brand add
+    to a null key, which `preferences` leaves out (a filter here would differ per kind and keep the
+    three from sharing the events' exchange).
 
     Three narrow aggregations in one union: cheaper than one aggregation over the events exploded
     three times (docs/benchmarks.md, issue #7, item 7 of "What stopped them").
@@ -168,10 +172,9 @@ def preference_weights(events: DataFrame) -> DataFrame:
     )
     has_category = F.col("category").isNotNull() & (F.col("category") != UNKNOWN)
     by_key = {
-        "cat": events.where(has_category).groupBy("user_id", F.substring_index("category", ".", 1).alias("key"))
+        "cat": events.groupBy("user_id", F.when(has_category, F.substring_index("category", ".", 1)).alias("key"))
         .agg(F.sum(weight).alias("w")),
-        "brand": events.where(F.col("brand").isNotNull()).groupBy("user_id", F.col("brand").alias("key"))
-        .agg(F.count("*").cast("double").alias("w")),
+        "brand": events.groupBy("user_id", F.col("brand").alias("key")).agg(F.count("*").cast("double").alias("w")),
         "hour": events.groupBy("user_id", F.hour("event_time").cast("string").alias("key"))
         .agg(F.count("*").cast("double").alias("w")),
     }
@@ -182,9 +185,10 @@ def preference_weights(events: DataFrame) -> DataFrame:
 def preferences(weights: DataFrame) -> DataFrame:
     """Per user, from preference_weights: category affinity (map of top-level category → share of
     weighted events, null without categories) and the top 3, brand concentration (Herfindahl index
-    over brands, null without brands) and preferred hour (most events, earliest on ties)."""
+    over brands, null without brands) and preferred hour (most events, earliest on ties). Rows with
+    a null key (events without a category or brand) count for nothing."""
     def of(kind: str, value: F.Column) -> F.Column:
-        return F.when(F.col("kind") == kind, value)
+        return F.when((F.col("kind") == kind) & F.col("key").isNotNull(), value)
 
     hour = F.col("key").cast("int")
     rolled = weights.groupBy("user_id").agg(
@@ -291,7 +295,8 @@ def build_profiles(events: DataFrame, users: DataFrame | None, params: ProfilePa
     )
     # The RFM quantiles and the caller's write both read these rows (one per user): computed once
     # and kept by the executors until the DataFrame is dropped, instead of aggregating the events twice.
-    derived = derived.localCheckpoint(eager=True)
+    with shared_exchanges(events.sparkSession):
+        derived = derived.localCheckpoint(eager=True)
     staged = add_rfm(derived).withColumn("lifecycle_stage", lifecycle_stage(params.lifecycle))
     return staged.withColumn("preferred_hour", F.col("preferred_hour").cast("smallint")).select(
         *PROFILE_COLUMNS

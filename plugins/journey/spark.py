@@ -60,17 +60,10 @@ def _launched_by_spark_submit() -> bool:
 
 
 @contextmanager
-def fixed_shuffle_partitions(spark, partitions: int) -> Iterator[None]:
-    """Run the enclosed Spark actions with exactly `partitions` post-shuffle partitions.
-
-    Adaptive execution sizes each shuffle by the bytes it moves; a job whose joins then multiply
-    the rows (recommendation candidates) would end up in one task per stage. Inside this block
-    coalescing is off and the shuffle partition count is fixed; both settings are restored after.
-    """
-    keys = {"spark.sql.shuffle.partitions": str(partitions),
-            "spark.sql.adaptive.coalescePartitions.enabled": "false"}
-    before = {key: spark.conf.get(key, None) for key in keys}
-    for key, value in keys.items():
+def session_conf(spark, settings: dict[str, str]) -> Iterator[None]:
+    """Run the enclosed Spark actions with these SQL settings; the previous values are restored after."""
+    before = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
         spark.conf.set(key, value)
     try:
         yield
@@ -80,3 +73,29 @@ def fixed_shuffle_partitions(spark, partitions: int) -> Iterator[None]:
                 spark.conf.unset(key)
             else:
                 spark.conf.set(key, value)
+
+
+def fixed_shuffle_partitions(spark, partitions: int):
+    """Context: run the enclosed Spark actions with exactly `partitions` post-shuffle partitions.
+
+    Adaptive execution sizes each shuffle by the bytes it moves; a job whose joins then multiply
+    the rows (recommendation candidates) would end up in one task per stage. Inside this block
+    coalescing is off and the shuffle partition count is fixed; both settings are restored after.
+    """
+    return session_conf(spark, {"spark.sql.shuffle.partitions": str(partitions),
+                                "spark.sql.adaptive.coalescePartitions.enabled": "false"})
+
+
+COLUMN_PRUNING = "org.apache.spark.sql.catalyst.optimizer.ColumnPruning"
+
+
+def shared_exchanges(spark):
+    """Context: plans made inside it keep every column of a repartitioned DataFrame up to its consumers.
+
+    Spark's optimizer prunes each consumer's unused columns below a repartition, so several
+    aggregations of one repartitioned DataFrame each read and shuffle their own columns again. With
+    the ColumnPruning rule off (only while the block runs; scans still read only the selected
+    columns) their exchanges are the same and Spark runs one and reuses it.
+    """
+    excluded = [rule for rule in (spark.conf.get("spark.sql.optimizer.excludedRules", "") or "").split(",") if rule]
+    return session_conf(spark, {"spark.sql.optimizer.excludedRules": ",".join([*excluded, COLUMN_PRUNING])})

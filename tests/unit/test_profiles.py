@@ -7,8 +7,20 @@ from datetime import UTC, date, datetime
 import pytest
 from pyspark.sql import functions as F
 
-from journey.profiles import ProfileParams, build_profiles, rfm_label, score
+from journey.profiles import (
+    ProfileParams,
+    activity,
+    build_profiles,
+    by_user,
+    preference_weights,
+    preferences,
+    rfm_label,
+    score,
+    sessions_of,
+    window_events,
+)
 from journey.schemas import CURATED_EVENT_COLUMNS, ddl
+from journey.spark import shared_exchanges
 
 SNAPSHOT = date(2026, 10, 10)
 
@@ -146,3 +158,35 @@ def test_score_thresholds(spark):
 def test_rfm_label_grid(spark, r, f, label):
     df = spark.createDataFrame([(r, f)], "r int, f int")
     assert df.select(rfm_label(F.col("r"), F.col("f"))).first()[0] == label
+
+
+def _aggregations_of_events(spark):
+    """The per-user aggregations of build_profiles over the hand-made events (not yet run)."""
+    events = spark.createDataFrame(EVENTS, ddl(CURATED_EVENT_COLUMNS))
+    scoped = by_user(window_events(events, ProfileParams(snapshot_date=SNAPSHOT)))
+    return activity(sessions_of(scoped)).join(preferences(preference_weights(scoped)), "user_id")
+
+
+def _final_plan(df) -> str:
+    """The executed (adaptive, final) physical plan of a DataFrame that has run."""
+    plan = df._jdf.queryExecution().executedPlan().toString()
+    return plan.split("== Initial Plan ==")[0]
+
+
+def test_the_profile_aggregations_share_one_exchange_of_the_events(spark):
+    spark.conf.set("spark.sql.optimizer.excludedRules", "org.apache.spark.sql.catalyst.optimizer.CollapseRepartition")
+    try:
+        shared = _aggregations_of_events(spark)
+        with shared_exchanges(spark):
+            shared_rows = sorted(shared.collect())
+        assert spark.conf.get("spark.sql.optimizer.excludedRules") == (
+            "org.apache.spark.sql.catalyst.optimizer.CollapseRepartition")  # restored after the block
+    finally:
+        spark.conf.unset("spark.sql.optimizer.excludedRules")
+    separate = _aggregations_of_events(spark)
+    separate_rows = sorted(separate.collect())
+
+    assert _final_plan(shared).count("ReusedExchange") == 3  # sessions, categories, brands and hours: one shuffle
+    assert _final_plan(separate).count("ReusedExchange") == 0  # each prunes its own columns: four shuffles
+    assert shared_rows == separate_rows
+    assert len(shared_rows) == 5
