@@ -265,11 +265,17 @@ def lifecycle_stage(rules: LifecycleRules) -> F.Column:
     )
 
 
+def user_aggregates(events: DataFrame, params: ProfileParams) -> DataFrame:
+    """Per user in the window: activity and session outcomes joined with the preferences, from the
+    events partitioned by user (run it under `spark.shared_exchanges` to shuffle them once)."""
+    scoped = by_user(window_events(events, params))
+    return activity(sessions_of(scoped)).join(preferences(preference_weights(scoped)), "user_id")
+
+
 def build_profiles(events: DataFrame, users: DataFrame | None, params: ProfileParams) -> DataFrame:
     """One profile row per user active in the window (PROFILE_COLUMNS, in that order)."""
     snapshot = F.lit(params.snapshot_date)
-    scoped = by_user(window_events(events, params))
-    joined = activity(sessions_of(scoped)).join(preferences(preference_weights(scoped)), "user_id")
+    joined = user_aggregates(events, params)
     if users is not None:
         joined = joined.join(users.select("user_id", "signup_date"), "user_id", "left")
     else:

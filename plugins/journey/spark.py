@@ -97,5 +97,6 @@ def shared_exchanges(spark):
     the ColumnPruning rule off (only while the block runs; scans still read only the selected
     columns) their exchanges are the same and Spark runs one and reuses it.
     """
-    excluded = [rule for rule in (spark.conf.get("spark.sql.optimizer.excludedRules", "") or "").split(",") if rule]
-    return session_conf(spark, {"spark.sql.optimizer.excludedRules": ",".join([*excluded, COLUMN_PRUNING])})
+    key = "spark.sql.optimizer.excludedRules"
+    excluded = [rule for rule in (spark.conf.get(key, None) or "").split(",") if rule]
+    return session_conf(spark, {key: ",".join([*excluded, COLUMN_PRUNING])})

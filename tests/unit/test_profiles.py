@@ -7,18 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from pyspark.sql import functions as F
 
-from journey.profiles import (
-    ProfileParams,
-    activity,
-    build_profiles,
-    by_user,
-    preference_weights,
-    preferences,
-    rfm_label,
-    score,
-    sessions_of,
-    window_events,
-)
+from journey.profiles import ProfileParams, build_profiles, rfm_label, score, user_aggregates
 from journey.schemas import CURATED_EVENT_COLUMNS, ddl
 from journey.spark import shared_exchanges
 
@@ -163,8 +152,7 @@ def test_rfm_label_grid(spark, r, f, label):
 def _aggregations_of_events(spark):
     """The per-user aggregations of build_profiles over the hand-made events (not yet run)."""
     events = spark.createDataFrame(EVENTS, ddl(CURATED_EVENT_COLUMNS))
-    scoped = by_user(window_events(events, ProfileParams(snapshot_date=SNAPSHOT)))
-    return activity(sessions_of(scoped)).join(preferences(preference_weights(scoped)), "user_id")
+    return user_aggregates(events, ProfileParams(snapshot_date=SNAPSHOT))
 
 
 def _final_plan(df) -> str:
@@ -174,15 +162,15 @@ def _final_plan(df) -> str:
 
 
 def test_the_profile_aggregations_share_one_exchange_of_the_events(spark):
-    spark.conf.set("spark.sql.optimizer.excludedRules", "org.apache.spark.sql.catalyst.optimizer.CollapseRepartition")
+    excluded, already = "spark.sql.optimizer.excludedRules", "org.apache.spark.sql.catalyst.optimizer.CollapseRepartition"
+    spark.conf.set(excluded, already)
     try:
         shared = _aggregations_of_events(spark)
         with shared_exchanges(spark):
             shared_rows = sorted(shared.collect())
-        assert spark.conf.get("spark.sql.optimizer.excludedRules") == (
-            "org.apache.spark.sql.catalyst.optimizer.CollapseRepartition")  # restored after the block
+        assert spark.conf.get(excluded) == already  # restored after the block
     finally:
-        spark.conf.unset("spark.sql.optimizer.excludedRules")
+        spark.conf.unset(excluded)
     separate = _aggregations_of_events(spark)
     separate_rows = sorted(separate.collect())
 
