@@ -17,7 +17,7 @@ help:
 	@echo "make bench  - every benchmark (bench-pipeline, bench-models, bench-campaigns; see docs/benchmarks.md)"
 
 check-java:
-	@PYTHONPATH=plugins $(PYTHON) -m journey.javacheck >/dev/null || { PYTHONPATH=plugins $(PYTHON) -m journey.javacheck; exit 1; }
+	@PYTHONPATH=plugins $(PYTHON) -m journey.runtime.javacheck >/dev/null || { PYTHONPATH=plugins $(PYTHON) -m journey.runtime.javacheck; exit 1; }
 
 $(STAMP): requirements.txt constraints.txt setup.cfg
 	@echo "==> Creating $(VENV) and installing pinned dependencies (first time: a few minutes)"
@@ -51,13 +51,13 @@ lint: install
 bench: bench-pipeline bench-models bench-campaigns
 
 bench-pipeline: install
-	@$(PY) -m journey.bench
+	@$(PY) -m journey.perf.daily
 
 bench-models: install
-	@$(PY) -m journey.models.bench --users 20000 --days 30 --seed 7
+	@$(PY) -m journey.perf.models --users 20000 --days 30 --seed 7
 
 bench-campaigns: install
-	@$(PY) -m journey.campaigns.bench
+	@$(PY) -m journey.perf.campaigns
 
 db-start: install
 	@$(VENV)/bin/journey db start

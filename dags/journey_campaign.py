@@ -47,7 +47,7 @@ from journey.campaigns.params import (
     SLUG,
 )
 from journey.config import get_settings
-from journey.dag_steps import default_args, spark_job
+from journey.orchestration import default_args, spark_job
 from journey.schemas import LIFECYCLE_STAGES
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"

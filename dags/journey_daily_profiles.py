@@ -33,7 +33,7 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
 from journey.config import get_settings
-from journey.dag_steps import default_args, spark_job
+from journey.orchestration import default_args, spark_job
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
 SEGMENTS_ASSET = Asset("journey_segments")
@@ -79,7 +79,7 @@ def journey_daily_profiles():
         """Load the snapshot and the ingest accounting into PostgreSQL in one transaction."""
         from datetime import date
 
-        from journey.publish import publish_daily
+        from journey.profiles.publish import publish_daily
 
         rows = publish_daily(get_settings(), date.fromisoformat(ds), run_id, ingest_run_id=run_id)
         for table, count in rows.items():

@@ -26,7 +26,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from journey.config import get_settings
-from journey.dag_steps import default_args, spark_job
+from journey.orchestration import default_args, spark_job
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
 RUN_ARGS = ["--snapshot-date", "{{ ds }}", "--run-id", "{{ run_id }}"]

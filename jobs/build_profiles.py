@@ -9,11 +9,11 @@ from pyspark.sql import functions as F
 
 from journey import lake
 from journey.config import get_settings
-from journey.profiles import ProfileParams, absent_behaviour, build_profiles
+from journey.profiles.build import ProfileParams, absent_behaviour, build_profiles
 from journey.quality.daily import check_profiles
 from journey.quality.suites import QualityParams
-from journey.runner import iso_date, run_main
-from journey.spark import get_spark
+from journey.runtime.runner import iso_date, run_main
+from journey.runtime.spark import get_spark
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -11,8 +11,8 @@ from journey import lake
 from journey.config import get_settings
 from journey.models.hparams import DataParams
 from journey.models.training_data import cutoff_plan, scene_training_set, user_training_set
-from journey.runner import iso_date, run_main
-from journey.spark import get_spark
+from journey.runtime.runner import iso_date, run_main
+from journey.runtime.spark import get_spark
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

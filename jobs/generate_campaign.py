@@ -8,8 +8,8 @@ import sys
 from journey.campaigns import steps
 from journey.campaigns.request import load_request
 from journey.config import get_settings
-from journey.runner import run_main
-from journey.spark import get_spark
+from journey.runtime.runner import run_main
+from journey.runtime.spark import get_spark
 
 STEPS = ("eligibility", "holdout", "coupons", "ads", "recommendations", "quality")
 

@@ -6,20 +6,20 @@ import argparse
 import sys
 from datetime import datetime
 
-from journey import ingest, products, users
-from journey.adapters import feed_format
 from journey.config import get_settings
+from journey.ingest import events, products, users
+from journey.ingest.adapters import feed_format
 from journey.quality.daily import check_events
 from journey.quality.suites import QualityParams
-from journey.runner import run_main
-from journey.spark import get_spark
+from journey.runtime.runner import run_main
+from journey.runtime.spark import get_spark
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line arguments."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--source", default="", help="file or folder of events (default: $JOURNEY_HOME/inbox/events)")
-    parser.add_argument("--format", default="canonical", choices=ingest.FORMATS)
+    parser.add_argument("--format", default="canonical", choices=events.FORMATS)
     parser.add_argument("--mapping", default="", help="YAML column mapping (format 'mapped'; see docs/formats.md)")
     parser.add_argument("--users", default="", help="users CSV to load as the users dimension (optional)")
     parser.add_argument("--run-id", required=True)
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     source = args.source or str(settings.inbox / "events")
     spark = get_spark("journey-ingest-events", settings)
-    result = ingest.run_ingest(spark, settings, source, args.format, args.run_id, mapping=args.mapping or None)
+    result = events.run_ingest(spark, settings, source, args.format, args.run_id, mapping=args.mapping or None)
     print(
         f"ingest {args.run_id}: read {result.rows_read:,} rows from {len(result.files)} file(s): "
         f"{result.curated:,} curated, {result.quarantined:,} quarantined, {result.duplicates:,} duplicates"

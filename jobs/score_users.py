@@ -12,8 +12,8 @@ from journey.config import get_settings
 from journey.models.hparams import DataParams
 from journey.models.pipeline import champions
 from journey.models.scoring import publish_scores, score_users, scoring_rows
-from journey.runner import iso_date, run_main
-from journey.spark import get_spark
+from journey.runtime.runner import iso_date, run_main
+from journey.runtime.spark import get_spark
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -9,11 +9,11 @@ from pyspark.sql import functions as F
 
 from journey import lake
 from journey.config import get_settings
+from journey.profiles.segments import SegmentParams, segment_users
 from journey.quality.daily import check_segments
 from journey.quality.suites import QualityParams
-from journey.runner import iso_date, run_main
-from journey.segmentation import SegmentParams, segment_users
-from journey.spark import get_spark
+from journey.runtime.runner import iso_date, run_main
+from journey.runtime.spark import get_spark
 
 SUMMARY_DDL = (
     "segment_id int, segment_name string, users long, user_share double, revenue double, "

@@ -11,7 +11,7 @@ from journey.config import get_settings
 from journey.models.evaluate import comparison_rows
 from journey.models.hparams import ModelConfig
 from journey.models.pipeline import evaluate_step, promote_step, train_step
-from journey.runner import iso_date, run_main
+from journey.runtime.runner import iso_date, run_main
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -31,7 +31,7 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     """A small local SparkSession (2 threads, few shuffle partitions), shared by all tests."""
-    from journey.spark import get_spark
+    from journey.runtime.spark import get_spark
 
     home = tmp_path_factory.mktemp("spark-home")
     os.environ.setdefault("JOURNEY_SHUFFLE_PARTITIONS", "4")

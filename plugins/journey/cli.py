@@ -12,7 +12,8 @@ from datetime import date
 
 from journey.config import get_settings
 from journey.dag_ids import DAG_IDS
-from journey.runner import iso_date, run_main
+from journey.errors import InputError
+from journey.runtime.runner import iso_date, run_main
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -60,7 +61,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _quarantine(args: argparse.Namespace) -> int:
     """journey quarantine show|replay."""
-    from journey import quarantine
+    from journey.ingest import quarantine
 
     settings = get_settings()
     if args.action == "show":
@@ -71,7 +72,7 @@ def _quarantine(args: argparse.Namespace) -> int:
         print("\n".join(quarantine.show(settings, args.run_id, args.dataset, args.limit)))
         return 0
     if not args.run_id:
-        raise ValueError("replay needs --run-id (see `journey quarantine show` for the runs)")
+        raise InputError("replay needs --run-id (see `journey quarantine show` for the runs)")
     path, written, skipped = quarantine.replay_file(settings, args.run_id, args.dataset)
     print(f"wrote {written:,} quarantined rows to {path}" + (f" ({skipped:,} unsplittable lines skipped)" if skipped else ""))
     if args.extract_only or not written:
@@ -94,7 +95,7 @@ def _run_ingest_job(source: str, fmt: str, run_id: str, mapping: str = "") -> in
     """Run jobs/ingest_events.py in this process."""
     import runpy
 
-    from journey.airflow_env import PROJECT_ROOT
+    from journey.orchestration.airflow_env import PROJECT_ROOT
 
     job = runpy.run_path(str(PROJECT_ROOT / "jobs" / "ingest_events.py"))
     return job["main"](["--source", source, "--format", fmt, "--run-id", run_id, "--mapping", mapping])
@@ -109,14 +110,14 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _airflow(args: argparse.Namespace) -> int:
     """journey airflow: serve Airflow locally with this project's DAGs until Ctrl-C."""
-    from journey.airflow_server import run_foreground
+    from journey.orchestration.airflow_server import run_foreground
 
     return run_foreground(get_settings())
 
 
 def _summary(args: argparse.Namespace) -> int:
     """journey summary: what the warehouse holds for a snapshot."""
-    from journey.report import print_summary
+    from journey.reports.summary import print_summary
 
     print_summary(get_settings(), args.date)
     return 0
@@ -146,13 +147,13 @@ def _models(args: argparse.Namespace) -> int:
             print(f"{len(rows)} registered version(s)")
             return 0
         if not args.name:
-            raise ValueError(f"models {args.action} needs --name ({', '.join(registry.MODEL_NAMES)})")
+            raise InputError(f"models {args.action} needs --name ({', '.join(registry.MODEL_NAMES)})")
         if args.action == "rollback":
             old, new = registry.rollback(conn, args.name)
             print(f"{args.name}: champion v{old} retired, v{new} is champion again")
             return 0
         if args.version is None:
-            raise ValueError("models promote needs --version (see `journey models list`)")
+            raise InputError("models promote needs --version (see `journey models list`)")
         margin = PromotionParams().margin if args.margin is None else args.margin
         decision = registry.promote(conn, args.name, args.version, margin, force=args.force)
         print(f"{args.name} v{args.version}: {decision.reason}")

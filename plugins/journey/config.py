@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from journey.errors import ConfigError
+
 ENV_HOME = "JOURNEY_HOME"  # default ./.journey
 ENV_DB_URL = "JOURNEY_DB_URL"  # unset -> embedded PostgreSQL under $JOURNEY_HOME/pg
 ENV_SPARK_MASTER = "JOURNEY_SPARK_MASTER"  # default local[*]
@@ -16,6 +18,7 @@ ENV_TASK_RETRIES = "JOURNEY_TASK_RETRIES"  # default 2 (Airflow task retries)
 ENV_RETRY_DELAY = "JOURNEY_RETRY_DELAY_SECONDS"  # default 300
 ENV_AIRFLOW_PORT = "JOURNEY_AIRFLOW_PORT"  # default 8080 (`journey airflow`: api-server port)
 ENV_AIRFLOW_PASSWORD = "JOURNEY_AIRFLOW_PASSWORD"  # default: generated once, kept in $AIRFLOW_HOME
+ENV_BI_PASSWORD = "JOURNEY_BI_PASSWORD"  # default journey_bi (the read-only BI role)
 
 DEFAULT_HOME = ".journey"
 DEFAULT_SPARK_MASTER = "local[*]"
@@ -24,6 +27,7 @@ DEFAULT_DRIVER_MEMORY = "4g"
 DEFAULT_TASK_RETRIES = 2
 DEFAULT_RETRY_DELAY_SECONDS = 300
 DEFAULT_AIRFLOW_PORT = 8080
+DEFAULT_BI_PASSWORD = "journey_bi"
 DB_SCHEMA = "journey"
 BI_ROLE = "journey_bi"
 
@@ -42,6 +46,12 @@ class Settings:
     retry_delay_seconds: int
     airflow_port: int
     airflow_password: str | None = field(repr=False)
+    bi_password_set: str | None = field(default=None, repr=False)  # JOURNEY_BI_PASSWORD as given (None: unset)
+
+    @property
+    def bi_password(self) -> str:
+        """Password of the read-only BI role: JOURNEY_BI_PASSWORD, else the default."""
+        return self.bi_password_set or DEFAULT_BI_PASSWORD
 
     @property
     def pg_dir(self) -> Path:
@@ -64,6 +74,17 @@ class Settings:
         return self.home / "inbox"
 
 
+def _whole_number(env, name: str, default: int) -> int:
+    """An integer setting; a value that does not parse names its variable."""
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a whole number (default {default})") from None
+
+
 def get_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment (or a given mapping); paths become absolute."""
     env = os.environ if environ is None else environ
@@ -74,10 +95,11 @@ def get_settings(environ: dict[str, str] | None = None) -> Settings:
         db_url=env.get(ENV_DB_URL) or None,
         spark_master=env.get(ENV_SPARK_MASTER) or DEFAULT_SPARK_MASTER,
         lake=lake.rstrip("/"),
-        shuffle_partitions=int(env.get(ENV_SHUFFLE_PARTITIONS) or DEFAULT_SHUFFLE_PARTITIONS),
+        shuffle_partitions=_whole_number(env, ENV_SHUFFLE_PARTITIONS, DEFAULT_SHUFFLE_PARTITIONS),
         driver_memory=env.get(ENV_DRIVER_MEMORY) or DEFAULT_DRIVER_MEMORY,
-        task_retries=int(env.get(ENV_TASK_RETRIES) or DEFAULT_TASK_RETRIES),
-        retry_delay_seconds=int(env.get(ENV_RETRY_DELAY) or DEFAULT_RETRY_DELAY_SECONDS),
-        airflow_port=int(env.get(ENV_AIRFLOW_PORT) or DEFAULT_AIRFLOW_PORT),
+        task_retries=_whole_number(env, ENV_TASK_RETRIES, DEFAULT_TASK_RETRIES),
+        retry_delay_seconds=_whole_number(env, ENV_RETRY_DELAY, DEFAULT_RETRY_DELAY_SECONDS),
+        airflow_port=_whole_number(env, ENV_AIRFLOW_PORT, DEFAULT_AIRFLOW_PORT),
         airflow_password=env.get(ENV_AIRFLOW_PASSWORD) or None,
+        bi_password_set=env.get(ENV_BI_PASSWORD) or None,
     )

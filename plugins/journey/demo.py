@@ -7,10 +7,11 @@ import re
 import time
 from pathlib import Path
 
-from journey import airflow_env, warehouse
+from journey import warehouse
 from journey.config import get_settings
-from journey.javacheck import ensure_java_home
-from journey.report import print_summary
+from journey.orchestration import airflow_env
+from journey.reports.summary import print_summary
+from journey.runtime.javacheck import ensure_java_home
 
 DAG_ID = "journey_daily_profiles"
 END_DATE = "2026-10-31"

@@ -2,6 +2,7 @@
 
 Writes go to a temporary sibling path and are renamed into place, so a killed job never
 leaves half an output where readers look. Works for local paths and any Hadoop URI.
+The lake owns path handling: `as_uri`, `local_path` and the small JSON documents (`write_json`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import json
 import uuid
 from datetime import date
 
-from journey.config import Settings
+from journey.config import ENV_LAKE, Settings
+from journey.errors import ConfigError
 
 CURATED_EVENTS = "curated/events"
 CURATED_USERS = "curated/users"
@@ -110,27 +112,40 @@ def write_partitions_atomic(df, dataset_path: str, key: str) -> list[str]:
     return written
 
 
-def write_json(spark, target: str, payload: dict) -> None:
-    """Write a small JSON document atomically (tmp file + rename)."""
-    tmp = _tmp_sibling(target)
-    fs, tmp_path = _fs(spark, tmp)
-    stream = fs.create(tmp_path, True)
-    try:
-        stream.write(bytearray(json.dumps(payload, indent=2, default=str).encode("utf-8")))
-    finally:
-        stream.close()
-    _swap_into_place(spark, tmp, target)
+def as_uri(target: str) -> str:
+    """Local paths become file:// URIs; URIs pass through."""
+    return target if "://" in target else f"file://{target}"
+
+
+def local_path(target: str, needs_local: str = "") -> str:
+    """What pyarrow and local tools open: a file:// URI as a plain path; other URIs pass through.
+
+    With `needs_local` (what needs it), a URI of another file system is refused with a message naming
+    JOURNEY_LAKE, for tools that work on local files only (Keras, XGBoost, the quarantine viewer).
+    """
+    if target.startswith("file://"):
+        return target[len("file://"):]
+    if needs_local and "://" in target:
+        raise ConfigError(f"{needs_local} needs a local or mounted lake, not {target}: set {ENV_LAKE} to a path")
+    return target
+
+
+def write_json(target: str, payload: dict) -> None:
+    """Write a small JSON document atomically without Spark (pyarrow file system, tmp file + move)."""
+    from pyarrow import fs as pafs
+
+    filesystem, inner = pafs.FileSystem.from_uri(as_uri(target))
+    filesystem.create_dir(inner.rsplit("/", 1)[0], recursive=True)
+    tmp = f"{inner}.{uuid.uuid4().hex[:8]}.tmp"
+    with filesystem.open_output_stream(tmp) as stream:
+        stream.write(json.dumps(payload, indent=2, default=str).encode("utf-8"))
+    filesystem.move(tmp, inner)
 
 
 def read_json(target: str) -> dict:
-    """Read a small JSON document from the lake without Spark (pyarrow filesystem)."""
+    """Read a small JSON document from the lake without Spark (pyarrow file system)."""
     from pyarrow import fs as pafs
 
-    filesystem, inner = pafs.FileSystem.from_uri(_as_uri(target))
+    filesystem, inner = pafs.FileSystem.from_uri(as_uri(target))
     with filesystem.open_input_stream(inner) as stream:
         return json.loads(stream.read().decode("utf-8"))
-
-
-def _as_uri(target: str) -> str:
-    """Local paths become file:// URIs; URIs pass through."""
-    return target if "://" in target else f"file://{target}"

@@ -7,10 +7,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from journey import airflow_env, warehouse
-from journey.airflow_api import AirflowApi
-from journey.airflow_server import AirflowServer, free_port, serve
+from journey import warehouse
 from journey.config import Settings, get_settings
+from journey.orchestration import airflow_env
+from journey.orchestration.airflow_api import AirflowApi
+from journey.orchestration.airflow_server import AirflowServer, free_port, serve
 
 SERVED = ("api-server", "scheduler", "dag-processor")  # the triggerer is idle: no deferrable tasks
 

@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 from e2e_stack import airflow_served, journey_stack, wait_for_run
 
-from journey import airflow_env, warehouse
-from journey.airflow_api import AirflowApiError
+from journey import warehouse
 from journey.campaigns.params import DEFAULT_COUPONS
 from journey.datagen import generate
+from journey.orchestration import airflow_env
+from journey.orchestration.airflow_api import AirflowApiError
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
 

@@ -14,8 +14,9 @@ import pytest
 from e2e_stack import journey_stack
 from report_checks import assert_report_renders
 
-from journey import airflow_env, warehouse
+from journey import warehouse
 from journey.datagen import generate
+from journey.orchestration import airflow_env
 
 SNAPSHOT = "2026-10-31"
 REES46 = Path(__file__).resolve().parents[3] / "shared" / "data" / "rees46_2019-10-01_sample.csv"

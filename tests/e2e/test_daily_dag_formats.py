@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from e2e_stack import journey_stack
 
-from journey import airflow_env, warehouse
+from journey import warehouse
 from journey.datagen import generate
+from journey.orchestration import airflow_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
 

@@ -17,8 +17,9 @@ import pytest
 from e2e_stack import journey_stack
 from report_checks import assert_report_renders
 
-from journey import airflow_env, warehouse
+from journey import warehouse
 from journey.datagen import generate
+from journey.orchestration import airflow_env
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from journey import lake
-from journey.ingest import IngestError, run_ingest
+from journey.ingest.events import IngestError, run_ingest
 
 NOW = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
 HEADER = "event_id,event_time,user_id,session_id,event_type,product_id,category,brand,price,quantity,channel"

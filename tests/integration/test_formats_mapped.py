@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from journey import lake
-from journey.ingest import IngestError, run_ingest
+from journey.ingest.events import IngestError, run_ingest
 
 pytestmark = pytest.mark.spark
 

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from journey import lake
-from journey.ingest import run_ingest
-from journey.profiles import ProfileParams, absent_behaviour, build_profiles
+from journey.ingest.events import run_ingest
+from journey.profiles.build import ProfileParams, absent_behaviour, build_profiles
 
 pytestmark = pytest.mark.spark
 
@@ -111,7 +111,7 @@ def test_transaction_only_profiles_report_what_is_absent(ingested, spark):
 
 def test_descriptions_become_product_titles(spark, tmp_path):
     from journey.config import get_settings
-    from journey.products import ingest_product_titles
+    from journey.ingest.products import ingest_product_titles
 
     settings = get_settings({"JOURNEY_HOME": str(tmp_path / "home")})
     first = tmp_path / "day1.csv"

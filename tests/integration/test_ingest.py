@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from journey import lake
-from journey.ingest import IngestError, run_ingest
+from journey.ingest.events import IngestError, run_ingest
 
 NOW = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "rees46_2019-10-01_sample.csv"

@@ -23,7 +23,7 @@ import pytest
 from journey import lake, warehouse
 from journey.config import get_settings
 from journey.datagen import generate
-from journey.ingest import run_ingest
+from journey.ingest.events import run_ingest
 from journey.models import pipeline, registry
 from journey.models.hparams import DataParams, ModelConfig, PromotionParams, TrainParams
 from journey.models.training_data import cutoff_plan, scene_training_set, user_training_set

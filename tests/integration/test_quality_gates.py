@@ -10,8 +10,8 @@ from pyspark.sql import functions as F
 from journey import warehouse
 from journey.config import get_settings
 from journey.datagen import generate
-from journey.ingest import run_ingest
-from journey.profiles import ProfileParams, build_profiles
+from journey.ingest.events import run_ingest
+from journey.profiles.build import ProfileParams, build_profiles
 from journey.quality import prepare, suites
 from journey.quality.daily import check_events, check_profiles, check_segments
 from journey.quality.gate import QualityGateError, docs_index, gate

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from journey import lake, quarantine
+from journey import lake
 from journey.errors import JourneyError
-from journey.ingest import run_ingest
+from journey.ingest import quarantine
+from journey.ingest.events import run_ingest
 
 NOW = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
 HEADER = "event_id,event_time,user_id,session_id,event_type,product_id,category,brand,price,quantity,channel"
@@ -31,7 +32,7 @@ def quarantined(spark, settings, tmp_path):
     source = tmp_path / "events.csv"
     source.write_text("\n".join([HEADER, *ROWS]) + "\n")
     result = run_ingest(spark, settings, str(source), "canonical", "bad-1", now=NOW)
-    lake.write_json(spark, lake.run_summary_path(settings, "ingest_events", "bad-1"), result.as_dict())
+    lake.write_json(lake.run_summary_path(settings, "ingest_events", "bad-1"), result.as_dict())
     return result
 
 

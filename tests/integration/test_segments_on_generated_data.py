@@ -10,10 +10,10 @@ from pyspark.sql import functions as F
 from sklearn.metrics import adjusted_rand_score
 
 from journey.datagen import generate
-from journey.ingest import run_ingest
-from journey.profiles import ProfileParams, build_profiles
-from journey.segmentation import SegmentParams, segment_users
-from journey.users import ingest_users
+from journey.ingest.events import run_ingest
+from journey.ingest.users import ingest_users
+from journey.profiles.build import ProfileParams, build_profiles
+from journey.profiles.segments import SegmentParams, segment_users
 
 END = date(2026, 10, 31)
 

@@ -25,11 +25,11 @@ import pytest
 
 from journey import lake, warehouse
 from journey.config import ENV_DB_URL, ENV_DRIVER_MEMORY, ENV_HOME, ENV_SHUFFLE_PARTITIONS, Settings, get_settings
-from journey.dag_steps import spark_job
 from journey.datagen import generate
-from journey.ingest import run_ingest
-from journey.javacheck import ensure_java_home
-from journey.users import ingest_users
+from journey.ingest.events import run_ingest
+from journey.ingest.users import ingest_users
+from journey.orchestration.dag_steps import spark_job
+from journey.runtime.javacheck import ensure_java_home
 
 pytestmark = [pytest.mark.spark, pytest.mark.postgres]
 

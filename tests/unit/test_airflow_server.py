@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from journey.airflow_server import ensure_password, serve, server_environment
+from journey.orchestration.airflow_server import ensure_password, serve, server_environment
 
 JOURNEY = str(Path(sys.executable).parent / "journey")
 

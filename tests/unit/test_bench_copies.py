@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from journey.campaigns.bench import replicate_events
+from journey.perf.campaigns import replicate_events
 from journey.perf.figures import suffixed
 
 

@@ -15,7 +15,6 @@ import yaml
 
 from journey import config
 from journey.config import get_settings
-from journey.warehouse.schema import ENV_BI_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -23,7 +22,7 @@ SERVICES = {"postgres", "volumes-init", "airflow-init", "airflow-apiserver", "ai
             "airflow-dag-processor", "airflow-triggerer", "spark-master", "spark-worker"}
 AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-triggerer")
-KNOWN_JOURNEY_VARS = {v for k, v in vars(config).items() if k.startswith("ENV_")} | {ENV_BI_PASSWORD}
+KNOWN_JOURNEY_VARS = {v for k, v in vars(config).items() if k.startswith("ENV_")}
 # what a deployment must not leave to the local defaults (embedded server, local[*], ./.journey)
 REQUIRED_JOURNEY_VARS = (config.ENV_HOME, config.ENV_LAKE, config.ENV_DB_URL, config.ENV_SPARK_MASTER)
 DEFAULTED = re.compile(r"\$\{(\w+):-([^}]*)\}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from journey.adapters import feed_format
-from journey.mapping import ColumnMapping, MappingError, load_mapping, parse_mapping
+from journey.ingest.adapters import feed_format
+from journey.ingest.mapping import ColumnMapping, MappingError, load_mapping, parse_mapping
 
 GOOD = """
 columns:

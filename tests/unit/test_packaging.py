@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from journey.config import get_settings
-from journey.dag_steps import spark_job
-from journey.packaging import PACKAGE_DIR, content_hash, package_zip, ships_package
-from journey.submit import with_py_file
+from journey.orchestration.dag_steps import spark_job
+from journey.orchestration.submit import with_py_file
+from journey.runtime.packaging import PACKAGE_DIR, content_hash, package_zip, ships_package
 
 JOBS = Path(__file__).resolve().parents[2] / "jobs"
 
@@ -32,7 +32,7 @@ def test_the_zip_holds_the_package_code_and_data_without_bytecode(tmp_path):
     names = zipfile.ZipFile(archive).namelist()
     assert archive.parent == tmp_path / "dist"
     assert archive.name == f"journey-{content_hash()}.zip"
-    assert {"journey/__init__.py", "journey/spark.py", "journey/warehouse/schema.py",
+    assert {"journey/__init__.py", "journey/runtime/spark.py", "journey/warehouse/schema.py",
             "journey/migrations/V001__foundation.sql"} <= set(names)
     assert all(n.startswith("journey/") for n in names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 from pyspark.sql import functions as F
 
-from journey.profiles import ProfileParams, build_profiles, rfm_label, score, user_aggregates
+from journey.profiles.build import ProfileParams, build_profiles, rfm_label, score, user_aggregates
+from journey.runtime.spark import shared_exchanges
 from journey.schemas import CURATED_EVENT_COLUMNS, ddl
-from journey.spark import shared_exchanges
 
 SNAPSHOT = date(2026, 10, 10)
 

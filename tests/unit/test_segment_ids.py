@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from journey.segmentation import match_ids, name_segments
+from journey.profiles.segments import match_ids, name_segments
 
 FEATURES = ["log_orders", "log_monetary"]
 STD = [1.0, 1.0]

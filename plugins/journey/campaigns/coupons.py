@@ -16,9 +16,10 @@ import pyarrow.dataset as ds
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from journey import lake
 from journey.campaigns.allocation import Allocation, allocate
 from journey.campaigns.codes import coupon_code_column
-from journey.campaigns.request import CampaignRequest, local_path
+from journey.campaigns.request import CampaignRequest
 
 ASSIGNMENT_COLUMNS = ("campaign_id", "run_id", "snapshot_date", "user_id", "segment_id", "offer_name", "kind",
                       "offer_value", "min_spend", "coupon_code", "channel", "expected_cost", "expected_value", "reason")
@@ -36,7 +37,7 @@ class CandidateArrays:
 
 def candidate_arrays(path: str, offers: int) -> CandidateArrays:
     """Read the candidates Parquet into dense arrays (one row per user with a candidate)."""
-    table = ds.dataset(local_path(path), format="parquet").to_table(
+    table = ds.dataset(lake.local_path(path), format="parquet").to_table(
         columns=["user_id", "segment_id", "offer_index", "expected_value", "expected_cost"])
     users = pc.unique(table["user_id"]).sort() if table.num_rows else pa.array([], pa.string())
     row = pc.index_in(table["user_id"], value_set=users).to_numpy(zero_copy_only=False)

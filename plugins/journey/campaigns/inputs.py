@@ -18,8 +18,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from journey import lake, warehouse
-from journey.campaigns.request import local_path
 from journey.config import Settings
+from journey.errors import MissingInputError
 from journey.schemas import USER_COLUMNS
 
 FREQUENCY_WINDOW = timedelta(days=7)
@@ -45,7 +45,7 @@ def snapshot_users(spark: SparkSession, settings: Settings, snapshot_date: date)
     segments_path = lake.snapshot_path(settings, lake.SEGMENTS, snapshot_date)
     for needed in (profiles_path, segments_path):
         if not lake.exists(spark, needed):
-            raise FileNotFoundError(f"no snapshot at {needed}: run journey_daily_profiles for {snapshot_date} first")
+            raise MissingInputError(f"no snapshot at {needed}: run journey_daily_profiles for {snapshot_date} first")
     segments = spark.read.parquet(segments_path).select("user_id", "segment_id", "segment_name")
     return spark.read.parquet(profiles_path).join(segments, "user_id")
 
@@ -75,7 +75,7 @@ def export_query(conn, query: str, params: dict, schema: pa.Schema, target: str)
     buffer.seek(0)
     options = pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True)
     table = pacsv.read_csv(buffer, convert_options=options) if buffer.getbuffer().nbytes else schema.empty_table()
-    path = local_path(target)
+    path = lake.local_path(target)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     pq.write_table(table.select(schema.names).cast(schema), path)
     return table.num_rows

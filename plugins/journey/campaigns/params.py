@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from journey.errors import InputError
+
 if TYPE_CHECKING:
     from journey.campaigns.creatives import Creative
 
@@ -26,7 +28,7 @@ MAX_K = 50
 MAX_HOLDOUT = 0.5
 
 
-class CampaignParamsError(ValueError):
+class CampaignParamsError(InputError):
     """A campaign parameter is invalid; the message starts with the field's name."""
 
     def __init__(self, field_name: str, problem: str):

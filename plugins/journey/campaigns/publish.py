@@ -12,10 +12,10 @@ import json
 
 import pyarrow as pa
 
-from journey import warehouse
+from journey import lake, warehouse
 from journey.campaigns.ads import AD_COLUMNS
 from journey.campaigns.coupons import ASSIGNMENT_COLUMNS
-from journey.campaigns.request import CampaignRequest, load_step_summaries, local_path, output_path
+from journey.campaigns.request import CampaignRequest, load_step_summaries, output_path
 from journey.config import Settings
 
 RUN = "campaign_id = %(campaign_id)s AND run_id = %(run_id)s"
@@ -47,7 +47,7 @@ def holdout_users(path: str, request: CampaignRequest) -> pa.Table:
     """Held-out users of the run with the run columns (filtered with pyarrow, column by column)."""
     import pyarrow.dataset as ds
 
-    table = ds.dataset(local_path(path), format="parquet").to_table(
+    table = ds.dataset(lake.local_path(path), format="parquet").to_table(
         columns=["user_id", "segment_id", "draw"], filter=ds.field("in_holdout"))
     n = table.num_rows
     return table.append_column("campaign_id", pa.array([request.params.campaign_id] * n, pa.string())).append_column(
@@ -61,7 +61,7 @@ def loads(settings: Settings, request: CampaignRequest) -> list[warehouse.TableL
     where = {"campaign_id": campaign_id, "run_id": run_id}
 
     def out(name: str) -> str:
-        return local_path(output_path(settings, campaign_id, run_id, name))
+        return lake.local_path(output_path(settings, campaign_id, run_id, name))
 
     summaries = load_step_summaries(settings, campaign_id, run_id)
     result = [

@@ -6,8 +6,8 @@ figures come from the lake summaries only).
 
 from __future__ import annotations
 
-from journey import warehouse
-from journey.campaigns.request import CampaignRequest, load_step_summaries, output_path, write_document
+from journey import lake, warehouse
+from journey.campaigns.request import CampaignRequest, load_step_summaries, output_path
 from journey.config import Settings
 
 BI_SQL = """SELECT segment_id, segment_name, eligible, excluded, excluded_by_reason, holdout, coupons,
@@ -65,6 +65,6 @@ def report(settings: Settings, request: CampaignRequest) -> dict:
         print(line)
     doc = {"request": request.to_json(), "steps": summaries, "bi_campaign_summary": segments}
     target = output_path(settings, request.params.campaign_id, request.run_id, "report.json")
-    write_document(target, doc)
+    lake.write_json(target, doc)
     print(f"  report: {target}")
     return doc

@@ -8,14 +8,13 @@ and read by every later step.
 
 from __future__ import annotations
 
-import json
-import uuid
 from dataclasses import dataclass
 from datetime import date
 
 from journey import lake
 from journey.campaigns.params import CampaignParams, parse_params
 from journey.config import Settings
+from journey.errors import MissingInputError
 
 CAMPAIGNS = "campaigns"
 OUTPUTS = ("audience", "holdout", "signals", "coupons", "ads", "recommendations", "recommendation_eval")
@@ -57,27 +56,10 @@ def output_path(settings: Settings, campaign_id: str, run_id: str, name: str) ->
     return f"{run_dir(settings, campaign_id, run_id)}/{name}"
 
 
-def _local(target: str) -> str:
-    """Local file path of a lake path (file:// stripped)."""
-    return target[len("file://"):] if target.startswith("file://") else target
-
-
-def write_document(target: str, payload: dict) -> None:
-    """Write a small JSON document atomically without Spark (pyarrow filesystem, tmp + move)."""
-    from pyarrow import fs as pafs
-
-    filesystem, inner = pafs.FileSystem.from_uri(target if "://" in target else f"file://{target}")
-    filesystem.create_dir(inner.rsplit("/", 1)[0], recursive=True)
-    tmp = f"{inner}.{uuid.uuid4().hex[:8]}.tmp"
-    with filesystem.open_output_stream(tmp) as stream:
-        stream.write(json.dumps(payload, indent=2, default=str).encode("utf-8"))
-    filesystem.move(tmp, inner)
-
-
 def save_request(settings: Settings, request: CampaignRequest) -> str:
     """Write request.json of the run; returns its path."""
     target = output_path(settings, request.params.campaign_id, request.run_id, "request.json")
-    write_document(target, request.to_json())
+    lake.write_json(target, request.to_json())
     return target
 
 
@@ -87,12 +69,12 @@ def load_request(settings: Settings, campaign_id: str, run_id: str) -> CampaignR
     try:
         return CampaignRequest.from_json(lake.read_json(target))
     except FileNotFoundError:
-        raise FileNotFoundError(f"no campaign request at {target}: run the validate_params task first") from None
+        raise MissingInputError(f"no campaign request at {target}: run the validate_params task first") from None
 
 
 def save_step_summary(settings: Settings, request: CampaignRequest, step: str, summary: dict) -> None:
     """summary-<step>.json of the run (counts, signals, timings) for the report."""
-    write_document(output_path(settings, request.params.campaign_id, request.run_id, f"summary-{step}.json"), summary)
+    lake.write_json(output_path(settings, request.params.campaign_id, request.run_id, f"summary-{step}.json"), summary)
 
 
 def load_step_summaries(settings: Settings, campaign_id: str, run_id: str) -> dict[str, dict]:
@@ -104,8 +86,3 @@ def load_step_summaries(settings: Settings, campaign_id: str, run_id: str) -> di
         except FileNotFoundError:
             continue
     return out
-
-
-def local_path(target: str) -> str:
-    """A lake path as a local path for pyarrow / the warehouse loaders."""
-    return _local(target)

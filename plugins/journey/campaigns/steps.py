@@ -25,6 +25,7 @@ from journey.campaigns.request import CampaignRequest, output_path, run_dir, sav
 from journey.campaigns.signals import with_signals
 from journey.campaigns.valuation import DEFAULT_MARGIN_RATE, candidates, offers_frame
 from journey.config import Settings
+from journey.errors import MissingInputError
 
 BUDGET_TOLERANCE = 1e-6  # Spark sums in another order than the allocator: last-digit differences only
 
@@ -38,7 +39,7 @@ def _read(spark: SparkSession, settings: Settings, request: CampaignRequest, nam
     """An earlier step's output; a missing one names the step to run first."""
     path = _out(settings, request, name)
     if not lake.exists(spark, path):
-        raise FileNotFoundError(f"no {name} output at {path}: run the {name} step of this campaign run first")
+        raise MissingInputError(f"no {name} output at {path}: run the {name} step of this campaign run first")
     return spark.read.parquet(path)
 
 

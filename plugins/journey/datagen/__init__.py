@@ -36,6 +36,7 @@ from journey.datagen.events import make_events
 from journey.datagen.output import canonical_events, future_purchases, personas, write_events, write_frame
 from journey.datagen.sessions import make_sessions
 from journey.datagen.world import DEFECTS, PERSONAS
+from journey.errors import InputError
 
 __all__ = ["DEFECTS", "PERSONAS", "GenerationSummary", "generate"]
 
@@ -58,9 +59,9 @@ class GenerationSummary:
 def _whole(name: str, value: object, minimum: int) -> None:
     """Reject a value that is not a whole number of at least `minimum`, naming the argument."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        raise InputError(f"{name} must be a whole number, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+        raise InputError(f"{name} must be at least {minimum}, got {value}")
 
 
 def check_arguments(users: int, days: int, seed: int, dirty: float, end_date: date) -> None:
@@ -69,9 +70,9 @@ def check_arguments(users: int, days: int, seed: int, dirty: float, end_date: da
     _whole("days", days, 1)
     _whole("seed", seed, 0)
     if isinstance(dirty, bool) or not isinstance(dirty, int | float) or not 0.0 <= dirty <= 0.5:
-        raise ValueError(f"dirty must be a fraction between 0 and 0.5, got {dirty!r}")
+        raise InputError(f"dirty must be a fraction between 0 and 0.5, got {dirty!r}")
     if not isinstance(end_date, date):
-        raise ValueError(f"end_date must be a date, got {end_date!r}")
+        raise InputError(f"end_date must be a date, got {end_date!r}")
 
 
 def generate(out_dir, users: int, days: int, seed: int, dirty: float = 0.0, end_date: date = date(2026, 10, 31),

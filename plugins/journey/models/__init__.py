@@ -1,5 +1,19 @@
 """Models: training sets (Spark), Keras behaviour and scene classifiers, XGBoost propensity, registry, scoring.
 
-Nothing here imports TensorFlow, XGBoost or Spark at module top: DAG files import this package.
-See docs/models.md.
+    config = ModelConfig()                                   # hparams.py: every hyper-parameter and default
+    trained = train_step(settings, snapshot, config)         # pipeline.py: train → evaluate → promote
+    registry.promote(conn, name, version, margin)            # registry.py: champion / challenger / rollback
+
+Names load on first use: nothing here imports TensorFlow, XGBoost or Spark when the package is
+imported (DAG files import hparams). See docs/models.md.
 """
+
+from journey import lazy_face
+
+FACE = {
+    "ModelConfig": "hparams", "DataParams": "hparams", "TrainParams": "hparams", "XGBParams": "hparams",
+    "PromotionParams": "hparams", "train_step": "pipeline", "evaluate_step": "pipeline", "promote_step": "pipeline",
+    "MODEL_NAMES": "registry", "RegistryError": "registry", "promotion_decision": "registry",
+}
+__all__ = sorted(FACE)
+__getattr__ = lazy_face(__name__, FACE)

@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from journey import lake
+from journey.errors import DataError, MissingInputError
 from journey.models.hparams import SEQUENCE_COLUMNS
 
 READ_ROWS = 4096  # rows per pyarrow read
@@ -32,13 +34,12 @@ class InputSpec:
 
 def open_set(path: str) -> ds.Dataset:
     """A Parquet training set (folder or file) as a pyarrow dataset, with a clear error when absent."""
-    local = path[len("file://"):] if path.startswith("file://") else path
     try:
-        dataset = ds.dataset(local, format="parquet")
+        dataset = ds.dataset(lake.local_path(path), format="parquet")
     except (FileNotFoundError, pa.ArrowInvalid) as exc:
-        raise FileNotFoundError(f"no training set at {path}: run jobs/build_training_data.py first ({exc})") from exc
+        raise MissingInputError(f"no training set at {path}: run jobs/build_training_data.py first ({exc})") from exc
     if not dataset.files:
-        raise FileNotFoundError(f"no Parquet files in the training set at {path}")
+        raise MissingInputError(f"no Parquet files in the training set at {path}")
     return dataset
 
 
@@ -77,7 +78,7 @@ def labels(batch: pa.RecordBatch | pa.Table, spec: InputSpec) -> np.ndarray:
     index = {name: i for i, name in enumerate(spec.classes)}
     unknown = sorted({str(v) for v in values if v not in index})
     if unknown:
-        raise ValueError(f"label column {spec.label!r} holds {', '.join(unknown)}, not one of {', '.join(spec.classes)}")
+        raise DataError(f"label column {spec.label!r} holds {', '.join(unknown)}, not one of {', '.join(spec.classes)}")
     return np.array([index[v] for v in values], dtype=np.int32)
 
 
@@ -112,7 +113,7 @@ def numeric_sample(path: str, split: str, spec: InputSpec, max_rows: int) -> np.
         if seen >= max_rows:
             break
     if not parts:
-        raise ValueError(f"split {split!r} of {path} has no rows")
+        raise DataError(f"split {split!r} of {path} has no rows")
     return np.concatenate(parts)[:max_rows]
 
 
@@ -155,5 +156,5 @@ def predict_split(predict: Callable[[dict[str, np.ndarray]], np.ndarray], path: 
         truth.append(labels(batch, spec))
         kept.append(pa.Table.from_batches([batch]).select(list(extra)))
     if not predictions:
-        raise ValueError(f"split {split!r} of {path} has no rows")
+        raise DataError(f"split {split!r} of {path} has no rows")
     return np.concatenate(predictions), np.concatenate(truth), pa.concat_tables(kept)

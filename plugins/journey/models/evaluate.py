@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from journey.errors import DataError
+
 CALIBRATION_BINS = 10
 BINARY_PRIMARY = "roc_auc"
 SCENE_PRIMARY = "macro_f1"
@@ -31,7 +33,7 @@ def binary_metrics(y: np.ndarray, score: np.ndarray, probabilities: bool = True)
 
     y = np.asarray(y, dtype=np.int32)
     if len(np.unique(y)) < 2:
-        raise ValueError(f"the test rows hold only label {np.unique(y).tolist()}: ROC-AUC needs both classes")
+        raise DataError(f"the test rows hold only label {np.unique(y).tolist()}: ROC-AUC needs both classes")
     score = np.asarray(score, dtype=np.float64)
     clipped = np.clip(score, 1e-7, 1 - 1e-7)
     return {

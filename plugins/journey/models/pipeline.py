@@ -57,9 +57,7 @@ def training_paths(settings: Settings, snapshot: date) -> dict[str, str]:
 def artifact_dir(settings: Settings, name: str, version: int) -> Path:
     """models/<name>/v<N>/ in the lake; Keras and XGBoost need it on a local or mounted file system."""
     target = lake.path(settings, lake.MODELS, name, f"v{version}")
-    if "://" in target and not target.startswith("file://"):
-        raise ValueError(f"model artifacts need a local or mounted lake, not {target}: set JOURNEY_LAKE to a path")
-    return Path(target.removeprefix("file://"))
+    return Path(lake.local_path(target, needs_local="model artifacts (Keras, XGBoost)"))
 
 
 def train_behaviour(paths: dict[str, str], out: Path, config: ModelConfig) -> dict:

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from journey.errors import DataError
 from journey.models.datasets import open_set
 from journey.models.hparams import XGBParams
 
@@ -26,7 +27,7 @@ def feature_table(path: str, split: str, features: tuple[str, ...], label: str) 
     """(X float32 with NaN for missing, y) of one split, reading only those columns."""
     table = open_set(path).to_table(columns=[*features, label], filter=pc.field("split") == split)
     if table.num_rows == 0:
-        raise ValueError(f"split {split!r} of {path} has no rows")
+        raise DataError(f"split {split!r} of {path} has no rows")
     return feature_matrix(table, features), table.column(label).to_numpy().astype(np.int32)
 
 
@@ -43,7 +44,7 @@ def fit_xgb(train: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, 
 
     for name, (_, y) in (("train", train), ("validation", validation)):
         if len(np.unique(y)) < 2:
-            raise ValueError(f"the {name} rows need both label values to fit XGBoost, got only {np.unique(y).tolist()}")
+            raise DataError(f"the {name} rows need both label values to fit XGBoost, got only {np.unique(y).tolist()}")
     positives = max(int(train[1].sum()), 1)
     model = xgb.XGBClassifier(
         n_estimators=params.n_estimators, max_depth=params.max_depth, learning_rate=params.learning_rate,

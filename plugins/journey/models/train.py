@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from journey.errors import DataError
 from journey.models.datasets import InputSpec, label_counts, numeric_sample, tf_dataset
 from journey.models.hparams import SequenceHParams, TrainParams
 
@@ -118,7 +119,7 @@ def fit_keras(build, path: str, spec: InputSpec, params: TrainParams, out_dir: P
     plan = device_plan(visible_gpus(), params)
     counts = label_counts(path, "train", spec)
     if counts.sum() == 0 or np.count_nonzero(counts) < 2:
-        raise ValueError(f"the train split of {path} needs rows of at least two classes of {spec.label}, "
+        raise DataError(f"the train split of {path} needs rows of at least two classes of {spec.label}, "
                          f"has {counts.tolist()}")
     with strategy_for(plan).scope():
         model = build(adapted_normaliser(path, spec))

@@ -4,7 +4,7 @@ User set, one row per (user, cut-off) for every user with an event in the look-b
 the cut-off (a date; the cut-off instant is its midnight UTC):
 - features from events strictly before the cut-off only: the last N events as token
   sequences (event type, hashed category, price bucket, hour, channel, log time gap), event
-  aggregates, and the profile features of `journey.profiles` for the day before the cut-off;
+  aggregates, and the profile features of `journey.profiles.build` for the day before the cut-off;
 - labels from events on or after it: `label_purchase` (a purchase within `horizon_days`) and
   `label_coupon` (a coupon redeemed within `horizon_days`).
 Cut-offs (`cutoff_plan`): test = last day + 1 − horizon, validation = test − horizon, then
@@ -27,8 +27,9 @@ from datetime import date, timedelta
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from journey.errors import DataError
 from journey.models.hparams import CATEGORY_BUCKETS, PRICE_BUCKETS, SEQUENCE_COLUMNS, DataParams
-from journey.profiles import UNKNOWN, ProfileParams, build_profiles
+from journey.profiles.build import UNKNOWN, ProfileParams, build_profiles
 from journey.schemas import CHANNELS, EVENT_TYPES, SCENES
 
 SPLITS = ("train", "validation", "test")
@@ -75,7 +76,7 @@ def cutoff_plan(first_day: date, last_day: date, params: DataParams) -> list[tup
     if not train:
         days = (last_day - first_day).days + 1
         need = params.min_history_days + 3 * params.horizon_days
-        raise ValueError(f"events span {days} day(s) ({first_day} .. {last_day}); a horizon of "
+        raise DataError(f"events span {days} day(s) ({first_day} .. {last_day}); a horizon of "
                          f"{params.horizon_days} day(s) needs at least {need} for train, validation and test cut-offs")
     return [(c, "train") for c in sorted(train)] + [(validation, "validation"), (test, "test")]
 
@@ -187,7 +188,7 @@ def future_labels(events: DataFrame, cutoffs: DataFrame, horizon_days: int) -> D
 
 
 def profile_features(events: DataFrame, cutoff: date, lookback_days: int) -> DataFrame:
-    """PROFILE_FEATURES of `journey.profiles` as of the day before the cut-off, as doubles."""
+    """PROFILE_FEATURES of `journey.profiles.build` as of the day before the cut-off, as doubles."""
     params = ProfileParams(snapshot_date=cutoff - timedelta(days=1), lookback_days=lookback_days)
     profiles = build_profiles(events.where(F.col("event_date") < F.lit(cutoff)), None, params)
     return profiles.select("user_id", F.lit(cutoff).alias("cutoff"),

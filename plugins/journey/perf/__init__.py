@@ -1,2 +1,9 @@
-"""Benchmark parts behind `make bench` (`python -m journey.bench`): memory sampling, the
-DuckDB reference for profile aggregates, COPY vs INSERT publishing, and the pipeline run."""
+"""Every benchmark behind `make bench`; each entry point is a module run with `python -m`:
+
+    python -m journey.perf.daily       ingest → profiles → segments at 1M/10M events, DuckDB beside it, COPY publish
+    python -m journey.perf.models      training sets, TF/XGBoost training and scoring
+    python -m journey.perf.campaigns   campaign generation (allocation, recommendations) at 1M users
+
+Parts: memory.py (peak memory of Python + the JVM), duckdb_profiles.py (the single-machine reference),
+publish_bench.py (COPY vs INSERT), pipeline.py (one timed pipeline run), figures.py. See docs/benchmarks.md.
+"""

@@ -1,4 +1,4 @@
-"""The profile aggregates of `journey.profiles` in DuckDB SQL: the single-machine reference.
+"""The profile aggregates of `journey.profiles.build` in DuckDB SQL: the single-machine reference.
 
 Same inputs (the curated events Parquet), same window, same definitions: activity counts,
 net spend, orders and session outcomes, category affinity, brand concentration, preferred

@@ -90,10 +90,10 @@ def _write_count(df, path: str) -> int:
 def run_size(spark, label: str, events_wanted: int, work: Path, seed: int, echo=print) -> SizeReport:
     """Ingest, profiles, segments (Spark) and the DuckDB profile reference for one size."""
     from journey.config import get_settings
-    from journey.ingest import run_ingest
+    from journey.ingest.events import run_ingest
     from journey.perf.duckdb_profiles import duckdb_profiles, totals
-    from journey.profiles import ProfileParams, build_profiles
-    from journey.segmentation import SegmentParams, segment_users
+    from journey.profiles.build import ProfileParams, build_profiles
+    from journey.profiles.segments import SegmentParams, segment_users
 
     source, events = cached_events(work, users_for(events_wanted), seed, echo)
     home = work / f"home-{label}"

@@ -14,7 +14,7 @@ import pyarrow.dataset as ds
 from psycopg2 import sql
 
 from journey.perf.figures import Figure, suffixed
-from journey.profiles import PROFILE_COLUMNS
+from journey.profiles.build import PROFILE_COLUMNS
 from journey.warehouse import copy_from_arrow
 from journey.warehouse.bulk import BATCH_ROWS, _for_column, column_types
 

@@ -8,7 +8,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from journey.config import Settings
-from journey.ingest import IngestResult
+from journey.ingest.events import IngestResult
 from journey.quality import prepare, suites
 from journey.quality.gate import Outcome, gate
 from journey.quality.suites import QualityParams

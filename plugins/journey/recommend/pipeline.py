@@ -14,7 +14,7 @@ from journey.recommend.evaluate import Metrics, metrics
 from journey.recommend.hybrid import recommend, recommend_popular
 from journey.recommend.interactions import interactions, products, purchased, split, weighted_events
 from journey.recommend.models import RecommendParams
-from journey.spark import fixed_shuffle_partitions
+from journey.runtime.spark import fixed_shuffle_partitions
 
 LOOKBACK_DAYS = 180
 EVAL_DAYS = 7

@@ -20,7 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from journey import lake
 from journey.config import Settings
-from journey.products import CURATED_PRODUCTS
+from journey.ingest.products import CURATED_PRODUCTS
 
 TITLE_DIMENSIONS = 32
 MIN_PRODUCTS = 3  # fewer titles than this: no embedding (nothing to compare)

@@ -15,6 +15,7 @@ from pathlib import Path
 from journey import warehouse
 from journey.config import Settings
 from journey.dag_ids import CAMPAIGN_DAG, DAILY_DAG, TRAIN_DAG
+from journey.errors import InputError
 from journey.reports import data, sections
 from journey.reports.page import Section, write_page
 
@@ -33,7 +34,7 @@ def report_path(settings: Settings, dag_id: str, run_id: str) -> Path:
 def _builder(dag_id: str) -> tuple[str, Callable, Callable[[dict], list[Section]]]:
     """The (title, query, sections) of a DAG; a clear error for a DAG without a report."""
     if dag_id not in BUILDERS:
-        raise ValueError(f"no HTML report for DAG {dag_id!r}: expected one of {', '.join(BUILDERS)}")
+        raise InputError(f"no HTML report for DAG {dag_id!r}: expected one of {', '.join(BUILDERS)}")
     return BUILDERS[dag_id]
 
 

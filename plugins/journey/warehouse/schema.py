@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from dataclasses import dataclass
 from importlib.resources import files
@@ -14,7 +13,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg2
 import psycopg2.extensions
 
-from journey.config import BI_ROLE, DB_SCHEMA, Settings
+from journey.config import BI_ROLE, DB_SCHEMA, Settings, get_settings
 from journey.warehouse.errors import WarehouseError, first_line, redact
 from journey.warehouse.server import database_url
 
@@ -23,8 +22,6 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = files("journey") / "migrations"  # a folder, or inside the zip shipped to a Spark cluster
 MIGRATION_FILE = re.compile(r"^V(\d+)__(\w+)\.sql$")
 MIGRATION_LOCK = 7_242_026_001  # pg_advisory_lock key: one process migrates a database at a time
-ENV_BI_PASSWORD = "JOURNEY_BI_PASSWORD"  # default "journey_bi"
-DEFAULT_BI_PASSWORD = "journey_bi"
 _migrated: set[str] = set()  # URLs migrated by this process
 
 # Roles are cluster-wide: create it only when missing (another database may have made it), then
@@ -79,14 +76,9 @@ def role_url(url: str, user: str, password: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def bi_password() -> str:
-    """Password of the read-only BI role (JOURNEY_BI_PASSWORD, default journey_bi)."""
-    return os.environ.get(ENV_BI_PASSWORD) or DEFAULT_BI_PASSWORD
-
-
 def bi_url(settings: Settings) -> str:
     """URL dashboards use: the warehouse as the read-only journey_bi role."""
-    return role_url(database_url(settings), BI_ROLE, bi_password())
+    return role_url(database_url(settings), BI_ROLE, settings.bi_password)
 
 
 def open_connection(url: str) -> psycopg2.extensions.connection:
@@ -179,9 +171,10 @@ def _check_applied(done: dict[str, str], files: list[Migration]) -> list[Migrati
 
 def ensure_bi_role(conn) -> None:
     """Create the read-only BI role if missing and grant it SELECT on schema journey (and nothing else)."""
+    settings = get_settings()
     with conn.cursor() as cur:
         cur.execute("SELECT set_config('journey.bi_password', %s, true), set_config('journey.bi_password_set', %s, true)",
-                    (bi_password(), "on" if os.environ.get(ENV_BI_PASSWORD) else "off"))
+                    (settings.bi_password, "on" if settings.bi_password_set else "off"))
         cur.execute(BI_ROLE_SQL)
     conn.commit()
     for notice in conn.notices:

@@ -9,6 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from journey.errors import JourneyError
+
 SUPPORTED_MAJORS = (17, 21)
 INSTALL_HINT = (
     "Spark 4 needs Java 17 or 21: on Debian/Ubuntu run "
@@ -16,7 +18,7 @@ INSTALL_HINT = (
 )
 
 
-class JavaNotFoundError(RuntimeError):
+class JavaNotFoundError(JourneyError):
     """No usable Java runtime was found."""
 
 
@@ -87,7 +89,7 @@ def ensure_java_home() -> JavaRuntime:
 
 
 def main() -> int:
-    """`python -m journey.javacheck`: one line, exit 1 when no usable Java is found."""
+    """`python -m journey.runtime.javacheck`: one line, exit 1 when no usable Java is found."""
     try:
         runtime = find_java()
     except JavaNotFoundError as exc:

@@ -18,17 +18,12 @@ import pyarrow.dataset as ds
 
 from journey import lake, warehouse
 from journey.config import Settings
-from journey.profiles import PROFILE_COLUMNS
+from journey.profiles.build import PROFILE_COLUMNS
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT = "snapshot_date = %(snapshot_date)s"
 RUN = "run_id = %(run_id)s"
-
-
-def _local(path: str) -> str:
-    """Path pyarrow can open (file:// stripped)."""
-    return path[len("file://"):] if path.startswith("file://") else path
 
 
 def _json_text(column: pa.Array) -> pa.Array:
@@ -39,7 +34,7 @@ def _json_text(column: pa.Array) -> pa.Array:
 
 def snapshot_batches(path: str, constants: dict[str, object], columns: list[str]) -> Iterator[pa.RecordBatch]:
     """Record batches of a lake snapshot with constant columns added and maps as JSON."""
-    dataset = ds.dataset(_local(path), format="parquet", partitioning=None)
+    dataset = ds.dataset(lake.local_path(path), format="parquet", partitioning=None)
     for batch in dataset.to_batches():
         arrays = {}
         for name in columns:

@@ -14,7 +14,8 @@ import logging
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from journey.adapters import FeedFormat, as_feed
+from journey.errors import InputError
+from journey.ingest.adapters import FeedFormat, as_feed
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ PARQUET_SUFFIXES = (".parquet",)
 CORRUPT = "_corrupt_record"
 
 
-class SourceError(ValueError):
+class SourceError(InputError):
     """An input file or folder cannot be read; the message names it and says why."""
 
 

@@ -1,7 +1,7 @@
 """Ingest event files into curated, typed, de-duplicated events; reject bad rows with a reason.
 
 Flow: list the source files → read every column as text (so nothing is lost to a parse
-error) → map the feed's format to the canonical columns (`journey.adapters`) → classify each
+error) → map the feed's format to the canonical columns (`journey.ingest.adapters`) → classify each
 row (first failing rule gives its reason) → quarantine the rejected rows → de-duplicate the
 valid rows by event_id against this batch and the curated lake → replace the touched
 `event_date` partitions. Accounting: rows read = curated + quarantined + duplicates.
@@ -18,10 +18,11 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from journey import lake
-from journey.adapters import FORMATS, ZONE_SUFFIX, feed_format, to_canonical
 from journey.config import Settings
+from journey.errors import InputError
+from journey.ingest.adapters import FORMATS, ZONE_SUFFIX, feed_format, to_canonical
+from journey.ingest.sources import SourceError, read_source
 from journey.schemas import EVENT_COLUMNS, EVENT_TYPES
-from journey.sources import SourceError, read_source
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ TIME_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
 PRICED_EVENT_TYPES = ("add_to_cart", "purchase", "return")
 
 
-class IngestError(ValueError):
+class IngestError(InputError):
     """A whole input (file, folder, format) cannot be ingested; the message says why."""
 
 
@@ -263,7 +264,7 @@ def run_ingest(
         quarantine_path=quarantine_target,
         mapping=mapping or "",
     )
-    lake.write_json(spark, lake.run_summary_path(settings, "ingest_events", run_id), result.as_dict())
+    lake.write_json(lake.run_summary_path(settings, "ingest_events", run_id), result.as_dict())
     return result
 
 

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from journey.errors import InputError
 from journey.schemas import EVENT_COLUMNS, EVENT_TYPES, REQUIRED_EVENT_FIELDS
 
 SECTIONS = ("columns", "timestamp", "event_types", "constants")
@@ -36,7 +37,7 @@ QUOTED_LITERAL = re.compile(r"'[^']*'")
 ZONE_LETTERS = frozenset("XxZOVz")
 
 
-class MappingError(ValueError):
+class MappingError(InputError):
     """A mapping file cannot be used; the message names the file and lists every problem."""
 
 

@@ -22,7 +22,7 @@ from journey.errors import JourneyError
 
 def _local(path: str) -> Path:
     """Local path of a lake location (quarantine tools work on a local lake)."""
-    return Path(path[len("file://"):] if path.startswith("file://") else path)
+    return Path(lake.local_path(path, needs_local="`journey quarantine`"))
 
 
 def runs(settings: Settings, dataset: str = "events") -> list[str]:

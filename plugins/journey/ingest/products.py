@@ -16,10 +16,10 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from journey import lake
-from journey.adapters import CANCELLATION_PREFIX, TRANSACTION_TIME_FORMATS, TRANSACTION_ZONE, local_time
 from journey.config import Settings
+from journey.ingest.adapters import CANCELLATION_PREFIX, TRANSACTION_TIME_FORMATS, TRANSACTION_ZONE, local_time
+from journey.ingest.sources import read_source
 from journey.schemas import PRODUCT_COLUMNS
-from journey.sources import read_source
 
 CURATED_PRODUCTS = "curated/products"
 

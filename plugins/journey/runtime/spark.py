@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from journey.config import Settings, get_settings
-from journey.javacheck import ensure_java_home
-from journey.packaging import package_zip, ships_package
+from journey.runtime.javacheck import ensure_java_home
+from journey.runtime.packaging import package_zip, ships_package
 
 # SQL settings every Journey job runs with (UTC timestamps, deterministic output names).
 BASE_CONF: dict[str, str] = {

@@ -1,8 +1,8 @@
 """Benchmark: campaign generation for N users (default 1M) × 5 offers, K=10 recommendations.
 
-    python -m journey.campaigns.bench [--users 1000000] [--rec-users 20000] [--rec-copies 1] [--skip-recs]
+    python -m journey.perf.campaigns [--users 1000000] [--rec-users 20000] [--rec-copies 1] [--skip-recs]
                                       [--skip-rec-eval]
-    python -m journey.campaigns.bench --allocator-only [--users 1000000]
+    python -m journey.perf.campaigns --allocator-only [--users 1000000]
 
 Builds a synthetic profile/segment snapshot of N users directly in a temporary lake (seeded
 numpy; the daily pipeline is benchmarked separately), starts the embedded PostgreSQL, then
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     from journey.campaigns.params import parse_params
     from journey.campaigns.request import CampaignRequest
     from journey.config import get_settings
-    from journey.spark import get_spark
+    from journey.runtime.spark import get_spark
 
     settings = get_settings()
     os.environ["JOURNEY_DB_URL"] = warehouse.start_server(settings)

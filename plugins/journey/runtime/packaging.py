@@ -14,8 +14,9 @@ import zipfile
 from pathlib import Path
 
 from journey.config import Settings
+from journey.errors import MissingInputError
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # plugins/journey
 DIST_FOLDER = "dist"  # under $JOURNEY_HOME
 SKIPPED_DIRS = frozenset({"__pycache__"})
 SKIPPED_SUFFIXES = frozenset({".pyc", ".pyo"})
@@ -32,7 +33,7 @@ def ships_package(master: str) -> bool:
 def package_files(root: Path = PACKAGE_DIR) -> list[Path]:
     """Every file of the package folder (code and data such as migrations), sorted; no byte-code."""
     if not (root / "__init__.py").is_file():
-        raise FileNotFoundError(f"{root} is not a package folder (no __init__.py): cannot build the Spark zip")
+        raise MissingInputError(f"{root} is not a package folder (no __init__.py): cannot build the Spark zip")
     return sorted(
         path for path in root.rglob("*")
         if path.is_file() and path.suffix not in SKIPPED_SUFFIXES

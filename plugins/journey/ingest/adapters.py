@@ -8,7 +8,7 @@ An adapter only renames and re-codes; typing and validation happen once, in inge
   Quantity, InvoiceDate, UnitPrice, CustomerID, Country): one purchase event per line, the
   invoice is the session, invoices starting with `C` are cancellations and become `return`
   events (quantity made positive; profiles count their value as negative spend).
-- mapped: any file described by a YAML column mapping (`journey.mapping`).
+- mapped: any file described by a YAML column mapping (`journey.ingest.mapping`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from journey.mapping import ColumnMapping, load_mapping
+from journey.errors import InputError
+from journey.ingest.mapping import ColumnMapping, load_mapping
 from journey.schemas import EVENT_COLUMNS
 
 PASSTHROUGH = ("_corrupt_record", "source_file", "raw")
@@ -176,13 +177,13 @@ def mapped_format(mapping: ColumnMapping) -> FeedFormat:
 def feed_format(fmt: str, mapping: str | None = None) -> FeedFormat:
     """Resolve a format name (and, for `mapped`, its mapping file); ValueError naming the problem."""
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format '{fmt}': expected one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown format '{fmt}': expected one of {', '.join(FORMATS)}")
     if fmt == "mapped":
         if not mapping:
-            raise ValueError("format 'mapped' needs a mapping file (--mapping FILE, see docs/formats.md)")
+            raise InputError("format 'mapped' needs a mapping file (--mapping FILE, see docs/formats.md)")
         return mapped_format(load_mapping(mapping))
     if mapping:
-        raise ValueError(f"a mapping file is only used with format 'mapped', not '{fmt}'")
+        raise InputError(f"a mapping file is only used with format 'mapped', not '{fmt}'")
     return FIXED_FORMATS[fmt]
 
 

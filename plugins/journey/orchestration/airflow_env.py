@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 from journey.config import ENV_DB_URL, ENV_HOME, ENV_LAKE, ENV_RETRY_DELAY, ENV_TASK_RETRIES, Settings
+from journey.errors import JourneyError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]  # plugins/journey/orchestration -> the checkout
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 
 
@@ -58,7 +59,7 @@ def migrate_metadata_db(env: dict[str, str], log_file: Path | None = None) -> No
     """Create or upgrade Airflow's own metadata database (SQLite under AIRFLOW_HOME)."""
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     if airflow(["db", "migrate"], env, log_file) != 0:
-        raise RuntimeError(f"airflow db migrate failed; see {log_file}")
+        raise JourneyError(f"airflow db migrate failed; see {log_file}")
 
 
 def test_dag(dag_id: str, logical_date: str, conf: dict, env: dict[str, str], log_file: Path, echo=None) -> int:

@@ -33,7 +33,7 @@ from functools import reduce
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from journey.spark import shared_exchanges
+from journey.runtime.spark import shared_exchanges
 
 EVENT_WEIGHTS = {"add_to_cart": 3.0, "purchase": 5.0}
 UNKNOWN = "unknown"

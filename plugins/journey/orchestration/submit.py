@@ -14,7 +14,7 @@ from typing import Any
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
 from journey.config import get_settings
-from journey.packaging import package_zip, ships_package
+from journey.runtime.packaging import package_zip, ships_package
 
 
 def with_py_file(py_files: str | None, path: str) -> str:

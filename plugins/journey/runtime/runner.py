@@ -7,12 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 
-from journey.errors import JourneyError
-from journey.javacheck import JavaNotFoundError
-
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
-    ValueError, FileNotFoundError, JavaNotFoundError, JourneyError,
-)
+from journey.errors import InputError, JourneyError
 
 
 def setup_logging() -> None:
@@ -23,11 +18,14 @@ def setup_logging() -> None:
 
 
 def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
-    """Run an entry point; expected errors become one line on stderr and exit code 2."""
+    """Run an entry point; a JourneyError becomes one line on stderr and exit code 2.
+
+    Anything else is a bug: it propagates with its traceback, so task logs show where it happened.
+    """
     setup_logging()
     try:
         return main(argv)
-    except EXPECTED_ERRORS as exc:
+    except JourneyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -37,4 +35,4 @@ def iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"'{text}' is not a date in YYYY-MM-DD form") from exc
+        raise InputError(f"'{text}' is not a date in YYYY-MM-DD form") from exc

@@ -1,4 +1,4 @@
-"""Model report and benchmark: `python -m journey.models.bench --users 20000 --days 30 --seed 7`.
+"""Model report and benchmark: `python -m journey.perf.models --users 20000 --days 30 --seed 7`.
 
 Generates the data (reused when already there), ingests it, builds both training sets,
 trains the four models, evaluates them beside their baselines on the test window and
@@ -17,8 +17,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from journey.bench import machine
 from journey.models.hparams import DataParams, ModelConfig, TrainParams
+from journey.perf.daily import machine
 
 END = date(2026, 10, 31)
 TABLE_HEAD = ("| model | scored by | ROC-AUC / macro-F1 | PR-AUC / accuracy | log loss | calibration error | "
@@ -60,7 +60,7 @@ def prepare(args: argparse.Namespace, spark, settings, config: ModelConfig) -> N
     """Generate (or reuse), ingest and build both training sets for the END snapshot."""
     from journey import lake
     from journey.datagen import generate
-    from journey.ingest import run_ingest
+    from journey.ingest.events import run_ingest
     from journey.models.pipeline import training_paths
     from journey.models.training_data import cutoff_plan, scene_training_set, user_training_set
 
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     from journey.models.pipeline import evaluate_all, train_all, training_paths
     from journey.models.registry import MODEL_NAMES
     from journey.models.scoring import score_users, scoring_rows
-    from journey.spark import get_spark
+    from journey.runtime.spark import get_spark
 
     base = ModelConfig()
     config = replace(base, data=replace(base.data, horizon_days=args.horizon_days,

@@ -1,6 +1,6 @@
 """`make bench`: the daily pipeline at 1M and 10M events, DuckDB beside it, COPY vs INSERT.
 
-    python -m journey.bench [--sizes 1m,10m] [--publish-rows 1m] [--insert-rows 100k] [--work bench-data]
+    python -m journey.perf.daily [--sizes 1m,10m] [--publish-rows 1m] [--insert-rows 100k] [--work bench-data]
 
 Per size: generated events (cached under --work), then ingest → profiles → segments in one
 local Spark session (wall time, events/s, peak memory of Python + the driver JVM), and the
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print every figure."""
     args = parse_args(argv)
     from journey.perf.pipeline import run_size
-    from journey.spark import get_spark
+    from journey.runtime.spark import get_spark
 
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)

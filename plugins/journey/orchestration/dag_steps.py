@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from journey.config import Settings, get_settings
-from journey.submit import JourneySparkSubmitOperator
+from journey.orchestration.submit import JourneySparkSubmitOperator
 
 SETTINGS = get_settings()  # environment only: no I/O at parse time
 

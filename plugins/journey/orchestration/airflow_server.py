@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from journey.config import ENV_AIRFLOW_PASSWORD, ENV_AIRFLOW_PORT, Settings
-from journey.errors import JourneyError
+from journey.errors import InputError, JourneyError
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 ADMIN_USER = "admin"
@@ -164,7 +164,7 @@ def serve(env: dict[str, str], port: int, log_dir: Path, components: Sequence[st
     """Start the Airflow components on `port`, wait until healthy, yield the server, stop everything after."""
     unknown = sorted(set(components) - set(COMPONENTS))
     if unknown:
-        raise ValueError(f"unknown Airflow component(s) {', '.join(unknown)}; expected some of {', '.join(COMPONENTS)}")
+        raise InputError(f"unknown Airflow component(s) {', '.join(unknown)}; expected some of {', '.join(COMPONENTS)}")
     full_env = server_environment(env, port)
     login = ensure_password(Path(full_env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]), ADMIN_USER, password)
     processes: dict[str, subprocess.Popen] = {}
@@ -191,8 +191,9 @@ def port_in_use(port: int) -> bool:
 
 def run_foreground(settings: Settings, echo=print) -> int:
     """`journey airflow`: warehouse + the four Airflow components until Ctrl-C; prints URL and login."""
-    from journey import airflow_env, warehouse
-    from journey.javacheck import ensure_java_home
+    from journey import warehouse
+    from journey.orchestration import airflow_env
+    from journey.runtime.javacheck import ensure_java_home
 
     if port_in_use(settings.airflow_port):
         raise AirflowServerError(f"port {settings.airflow_port} on {HOST} is taken; "
@@ -220,7 +221,7 @@ def run_foreground(settings: Settings, echo=print) -> int:
 
 def banner(server: AirflowServer, settings: Settings) -> str:
     """What `journey airflow` prints once everything is up."""
-    from journey.airflow_env import DAGS_FOLDER
+    from journey.orchestration.airflow_env import DAGS_FOLDER
 
     return "\n".join([
         f"==> Airflow is ready: {server.url}",

@@ -20,6 +20,8 @@ import numpy as np
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from journey.errors import InputError
+
 
 def base_features() -> dict[str, F.Column]:
     """Behaviour features: log-transformed counts and money, rates with 0 for 'not applicable'."""
@@ -54,7 +56,7 @@ class SegmentParams:
     def __post_init__(self) -> None:
         """Reject ranges K-means cannot use."""
         if not 2 <= self.k_min <= self.k_max:
-            raise ValueError(f"k range must satisfy 2 <= k_min <= k_max, got {self.k_min}..{self.k_max}")
+            raise InputError(f"k range must satisfy 2 <= k_min <= k_max, got {self.k_min}..{self.k_max}")
 
 
 @dataclass(frozen=True)
