@@ -26,28 +26,25 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from journey.config import get_settings
+from journey.dag_ids import TRAIN_DAG
+from journey.models.hparams import RUN_PARAMS, model_config, run_param_defaults
 from journey.orchestration import default_args, spark_job
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
 RUN_ARGS = ["--snapshot-date", "{{ ds }}", "--run-id", "{{ run_id }}"]
 
 
-
-def model_config(params: dict):
-    """ModelConfig with the run's Params applied."""
-    from dataclasses import replace
-
-    from journey.models.hparams import ModelConfig
-
-    base = ModelConfig()
-    return replace(base, data=replace(base.data, horizon_days=params["horizon_days"],
-                                      lookback_days=params["lookback_days"]),
-                   train=replace(base.train, epochs=params["epochs"]),
-                   promotion=replace(base.promotion, margin=params["margin"]))
+def run_params() -> dict[str, Param]:
+    """The DAG's Params: the ModelConfig fields a run may set (defaults, bounds, titles from hparams) and scenes."""
+    defaults = run_param_defaults()
+    knobs = {key: Param(defaults[key], type=spec.kind, minimum=spec.minimum, maximum=spec.maximum, title=spec.title)
+             for key, spec in RUN_PARAMS.items()}
+    return {**knobs, "scenes": Param("", type="string", title="Ground-truth scenes",
+                                     description="Parquet with session_id, scene; empty = weak-labelling rules")}
 
 
 @dag(
-    dag_id="journey_train_models",
+    dag_id=TRAIN_DAG,
     schedule="@weekly",
     start_date=pendulum.datetime(2010, 1, 1, tz="UTC"),
     catchup=False,
@@ -55,14 +52,7 @@ def model_config(params: dict):
     doc_md=__doc__,
     tags=["journey", "models", "tensorflow", "xgboost", "spark"],
     default_args=default_args(),
-    params={
-        "horizon_days": Param(5, type="integer", minimum=1, maximum=60, title="Label horizon (days)"),
-        "lookback_days": Param(28, type="integer", minimum=1, maximum=365, title="Feature look-back (days)"),
-        "epochs": Param(12, type="integer", minimum=1, maximum=200, title="Keras epochs (early stopping)"),
-        "margin": Param(0.005, type="number", minimum=0, maximum=1, title="Promotion margin"),
-        "scenes": Param("", type="string", title="Ground-truth scenes",
-                        description="Parquet with session_id, scene; empty = weak-labelling rules"),
-    },
+    params=run_params(),
 )
 def journey_train_models():
     """Training sets → train → evaluate → promote → score users."""
@@ -109,7 +99,7 @@ def journey_train_models():
     @task
     def report(run_id=None) -> str:
         """HTML report: metrics of the registered models against champions and baselines (docs/reports.md)."""
-        from journey.reports import TRAIN_DAG, print_run_report
+        from journey.reports import print_run_report
 
         return str(print_run_report(get_settings(), TRAIN_DAG, run_id))
 

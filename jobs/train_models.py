@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 
 from journey.config import get_settings
 from journey.models.evaluate import comparison_rows
-from journey.models.hparams import ModelConfig
+from journey.models.hparams import RUN_PARAMS, model_config, run_param_defaults
 from journey.models.pipeline import evaluate_step, promote_step, train_step
 from journey.runtime.runner import iso_date, run_main
 
@@ -19,8 +18,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--snapshot-date", required=True, type=iso_date, help="training snapshot to use")
     parser.add_argument("--run-id", required=True)
-    parser.add_argument("--epochs", type=int, default=ModelConfig().train.epochs)
-    parser.add_argument("--margin", type=float, default=ModelConfig().promotion.margin,
+    defaults = run_param_defaults()
+    parser.add_argument("--epochs", type=int, default=defaults["epochs"], help=RUN_PARAMS["epochs"].title)
+    parser.add_argument("--margin", type=float, default=defaults["margin"],
                         help="promotion margin on the primary metric")
     return parser.parse_args(argv)
 
@@ -28,11 +28,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the three steps and print the comparison table and the promotion decisions."""
     args = parse_args(argv)
-    if args.epochs < 1 or args.margin < 0:
-        raise ValueError(f"--epochs must be at least 1 and --margin 0 or more, got {args.epochs} and {args.margin}")
-    base = ModelConfig()
-    config = replace(base, train=replace(base.train, epochs=args.epochs),
-                     promotion=replace(base.promotion, margin=args.margin))
+    config = model_config(vars(args))  # checks --epochs and --margin against the DAG Params' bounds
     settings = get_settings()
     trained = train_step(settings, args.snapshot_date, config)
     reports = evaluate_step(settings, args.snapshot_date, args.run_id, trained, config)

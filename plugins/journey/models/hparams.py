@@ -3,12 +3,17 @@
 Training-set shape (sequence lengths, horizon, cut-offs), Keras model sizes, training loop
 settings, XGBoost settings and the promotion margin. Plain dataclasses so DAGs and jobs can
 import them without TensorFlow; tests and the benchmark override fields with `replace()`.
+`RUN_PARAMS` names the few a run may set (the train DAG's Params, the train job's arguments);
+`model_config(params)` applies them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from journey.errors import InputError
 from journey.schemas import CHANNELS, EVENT_TYPES, SCENES
 
 CATEGORY_BUCKETS = 64  # hashed category vocabulary (0 = padding / no category)
@@ -111,3 +116,43 @@ class ModelConfig:
     train: TrainParams = field(default_factory=TrainParams)
     xgb: XGBParams = field(default_factory=XGBParams)
     promotion: PromotionParams = field(default_factory=PromotionParams)
+
+
+@dataclass(frozen=True)
+class RunParam:
+    """A field of ModelConfig a run may set: where it lives, its Param type, bounds and title."""
+
+    section: str  # the ModelConfig field holding it (data, train, promotion)
+    name: str  # its field in that section
+    kind: str  # Airflow Param type: "integer" or "number"
+    minimum: int | float
+    maximum: int | float
+    title: str
+
+
+RUN_PARAMS = {
+    "horizon_days": RunParam("data", "horizon_days", "integer", 1, 60, "Label horizon (days)"),
+    "lookback_days": RunParam("data", "lookback_days", "integer", 1, 365, "Feature look-back (days)"),
+    "epochs": RunParam("train", "epochs", "integer", 1, 200, "Keras epochs (early stopping)"),
+    "margin": RunParam("promotion", "margin", "number", 0, 1, "Promotion margin"),
+}
+
+
+def run_param_defaults(config: ModelConfig | None = None) -> dict[str, int | float]:
+    """The value of each run parameter in config (default: ModelConfig())."""
+    config = config or ModelConfig()
+    return {key: getattr(getattr(config, spec.section), spec.name) for key, spec in RUN_PARAMS.items()}
+
+
+def model_config(params: Mapping[str, Any]) -> ModelConfig:
+    """ModelConfig with the RUN_PARAMS found in params (DAG Params, job arguments) applied; other keys are ignored."""
+    config = ModelConfig()
+    for key, spec in RUN_PARAMS.items():
+        value = params.get(key)
+        if value is None:
+            continue
+        if not spec.minimum <= value <= spec.maximum:
+            raise InputError(f"{key} must be between {spec.minimum} and {spec.maximum}, got {value}")
+        section = replace(getattr(config, spec.section), **{spec.name: value})
+        config = replace(config, **{spec.section: section})
+    return config
