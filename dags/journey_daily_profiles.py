@@ -33,6 +33,7 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
 from journey.config import get_settings
+from journey.dag_ids import DAILY_DAG
 from journey.orchestration import default_args, spark_job
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
@@ -42,7 +43,7 @@ SNAPSHOT_ARGS = ["--snapshot-date", "{{ ds }}", *RUN_ARGS]
 
 
 @dag(
-    dag_id="journey_daily_profiles",
+    dag_id=DAILY_DAG,
     schedule="@daily",
     start_date=pendulum.datetime(2010, 1, 1, tz="UTC"),  # early, so backfills of old feeds run (catchup is off)
     catchup=False,
@@ -89,7 +90,7 @@ def journey_daily_profiles():
     @task
     def report(run_id=None) -> str:
         """HTML report of the run (after publish: a report never gates the data, see docs/reports.md)."""
-        from journey.reports import DAILY_DAG, print_run_report
+        from journey.reports import print_run_report
 
         return str(print_run_report(get_settings(), DAILY_DAG, run_id))
 

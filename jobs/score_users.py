@@ -11,6 +11,7 @@ from journey import lake, warehouse
 from journey.config import get_settings
 from journey.models.hparams import DataParams
 from journey.models.pipeline import champions
+from journey.models.registry import MODEL_NAMES
 from journey.models.scoring import publish_scores, score_users, scoring_rows
 from journey.runtime.runner import iso_date, run_main
 from journey.runtime.spark import get_spark
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     if not found:
         raise ValueError("no model has a champion yet: run the journey_train_models DAG (or "
                          "`journey models promote`) first")
-    missing = sorted({"behaviour", "scene", "propensity", "responsiveness"} - set(found))
+    missing = sorted(set(MODEL_NAMES) - set(found))
     print("scoring with " + ", ".join(f"{n} v{c['version']}" for n, c in sorted(found.items()))
           + (f"; no champion for {', '.join(missing)} (their columns stay empty)" if missing else ""))
     spark = get_spark("journey-score-users", settings)

@@ -13,6 +13,7 @@ from datetime import date
 from journey.config import get_settings
 from journey.dag_ids import DAG_IDS
 from journey.errors import InputError
+from journey.models.registry import MODEL_NAMES
 from journey.runtime.runner import iso_date, run_main
 
 
@@ -250,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="model registry: list versions, promote a challenger, roll back")
     models.add_argument("action", choices=["list", "promote", "rollback"])
-    models.add_argument("--name", default=None, choices=["behaviour", "scene", "propensity", "responsiveness"])
+    models.add_argument("--name", default=None, choices=MODEL_NAMES)
     models.add_argument("--version", type=_positive, default=None, help="promote: the challenger's version")
     models.add_argument("--margin", type=float, default=None, help="promote: margin on the primary metric")
     models.add_argument("--force", action="store_true", help="promote even when the rule says no")
