@@ -6,18 +6,17 @@ import argparse
 import sys
 
 from journey.campaigns import steps
+from journey.campaigns.params import CAMPAIGN_STEPS
 from journey.campaigns.request import load_request
 from journey.config import get_settings
 from journey.runtime.runner import run_main
 from journey.runtime.spark import get_spark
 
-STEPS = ("eligibility", "holdout", "coupons", "ads", "recommendations", "quality")
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line arguments."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("step", choices=STEPS)
+    parser.add_argument("step", choices=CAMPAIGN_STEPS)
     parser.add_argument("--campaign-id", required=True)
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--products", default="",

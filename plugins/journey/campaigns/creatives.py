@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from journey.campaigns.params import SLUG, CampaignParamsError
+from journey.campaigns.fields import SLUG, CampaignParamsError, catalog, entry, short_name
 from journey.schemas import LIFECYCLE_STAGES, SCENES
 
 ANY = "*"
@@ -68,26 +68,17 @@ def _choice(item: dict, name: str, allowed: tuple[str, ...] | None, where: str) 
 def _creative(item: object, index: int) -> Creative:
     """One rule, checked."""
     where = f"creatives[{index}]"
-    if not isinstance(item, dict):
-        raise CampaignParamsError(where, f"must be an object with segment, scene, lifecycle_stage, theme, format; "
-                                         f"got {item!r}")
-    for name in ("theme", "format"):
-        if not isinstance(item.get(name), str) or not SLUG.match(item[name]):
-            raise CampaignParamsError(f"{where}.{name}", f"must be a short lower-case name (letters, digits, - or "
-                                                         f"_), got {item.get(name)!r}")
+    item = entry(item, where, "segment, scene, lifecycle_stage, theme, format")
+    theme, form = (short_name(item.get(name), f"{where}.{name}") for name in ("theme", "format"))
     return Creative(segment=_choice(item, "segment", None, where), scene=_choice(item, "scene", SCENES, where),
                     lifecycle_stage=_choice(item, "lifecycle_stage", LIFECYCLE_STAGES, where),
-                    theme=item["theme"], format=item["format"])
+                    theme=theme, format=form)
 
 
-def parse_creatives(raw: dict) -> tuple[Creative, ...]:
-    """The `creatives` parameter (DEFAULT_CREATIVES when absent): 1 to MAX_CREATIVES rules, the last a catch-all."""
-    items = raw.get("creatives", DEFAULT_CREATIVES)
-    if not isinstance(items, list | tuple) or not items:
-        raise CampaignParamsError("creatives", "give at least one rule {segment, scene, lifecycle_stage, theme, "
-                                               "format}; the last one with '*' everywhere")
-    if len(items) > MAX_CREATIVES:
-        raise CampaignParamsError("creatives", f"at most {MAX_CREATIVES} rules, got {len(items)}")
+def parse_creatives(items: object) -> tuple[Creative, ...]:
+    """The `creatives` parameter: 1 to MAX_CREATIVES rules, the last a catch-all."""
+    items = catalog(items, "creatives", MAX_CREATIVES, "rules", "give at least one rule {segment, scene, "
+                    "lifecycle_stage, theme, format}; the last one with '*' everywhere")
     rules = tuple(_creative(item, i) for i, item in enumerate(items))
     last = rules[-1]
     if (last.segment, last.scene, last.lifecycle_stage) != (ANY, ANY, ANY):

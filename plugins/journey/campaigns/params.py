@@ -1,39 +1,44 @@
-"""Campaign parameters: the trigger form's JSON schema and the checks that name the bad field.
+"""Campaign parameters: one field table for the trigger form and for the checks that name the bad field.
 
-`CAMPAIGN_SCHEMA` is what the DAG's Params use (the Airflow form validates it); `parse_params`
-repeats the checks (and the cross-field ones JSON schema cannot express: end after start,
-segments that exist, budget shares that add up) so the REST API and the CLI get the same
-one-line message naming the field.
+`CAMPAIGN_FIELDS` holds each parameter once: type, default, bounds, allowed values, title.
+`dag_params()` turns it into the DAG's Airflow Params (the form validates their JSON schema);
+`parse_params` reads its defaults and bounds for the same checks and adds the cross-field ones
+JSON schema cannot express (end after start, segments that exist, budget shares that add up),
+so the REST API and the CLI get the same one-line message naming the field. The rules for one
+value live in `fields.py`. Imports no Airflow (`dag_params` loads it when called) and no Spark.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+import copy
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from journey.errors import InputError
+from journey.campaigns.creatives import CREATIVE_SCHEMA, DEFAULT_CREATIVES, MAX_CREATIVES, Creative, parse_creatives
+from journey.campaigns.fields import (
+    SLUG,
+    CampaignParamsError,
+    catalog,
+    entry,
+    moment,
+    names,
+    number,
+    one_of,
+    short_name,
+    whole,
+)
+from journey.schemas import LIFECYCLE_STAGES
 
 if TYPE_CHECKING:
-    from journey.campaigns.creatives import Creative
+    from airflow.sdk import Param
 
 OBJECTIVES = ("conversion", "winback", "cross_sell", "retention")
 CAMPAIGN_CHANNELS = ("email", "push", "sms", "display", "social")
 CONSENT_CHANNELS = ("email", "push", "sms")  # need an opt-in in the users dimension
 COUPON_KINDS = ("percent", "fixed", "free_shipping")
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
-MAX_OFFERS = 10
-MAX_K = 50
-MAX_HOLDOUT = 0.5
-
-
-class CampaignParamsError(InputError):
-    """A campaign parameter is invalid; the message starts with the field's name."""
-
-    def __init__(self, field_name: str, problem: str):
-        super().__init__(f"parameter '{field_name}': {problem}")
-        self.field_name = field_name
+CAMPAIGN_STEPS = ("eligibility", "holdout", "coupons", "ads", "recommendations", "quality")  # Spark steps, in order
+CAMPAIGN_ID = "a slug of 2-63 lower-case letters, digits, - or _"
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class Offer:
 
 @dataclass(frozen=True)
 class CampaignParams:
-    """A validated campaign request."""
+    """A validated campaign request (built by `parse_params`, which supplies the table's defaults)."""
 
     campaign_id: str
     name: str
@@ -59,15 +64,15 @@ class CampaignParams:
     channels: tuple[str, ...]  # in priority order
     coupons: tuple[Offer, ...]
     budget: float
-    segment_budget_shares: dict[str, float] = field(default_factory=dict)
-    max_coupons_per_user: int = 1
-    holdout_fraction: float = 0.10
-    recommendations_k: int = 10
-    frequency_cap: int = 3
-    start_time: datetime = datetime(2026, 11, 1, tzinfo=UTC)
-    end_time: datetime = datetime(2026, 11, 8, tzinfo=UTC)
-    dry_run: bool = False
-    creatives: tuple[Creative, ...] = ()  # ad creative rules, first match wins (journey.campaigns.creatives)
+    segment_budget_shares: dict[str, float]
+    max_coupons_per_user: int
+    holdout_fraction: float
+    recommendations_k: int
+    frequency_cap: int
+    start_time: datetime
+    end_time: datetime
+    dry_run: bool
+    creatives: tuple[Creative, ...]  # ad creative rules, first match wins (journey.campaigns.creatives)
 
     @property
     def all_segments(self) -> bool:
@@ -79,6 +84,46 @@ class CampaignParams:
         out = asdict(self)
         out["start_time"], out["end_time"] = self.start_time.isoformat(), self.end_time.isoformat()
         return out
+
+
+@dataclass(frozen=True)
+class ParamField:
+    """One campaign parameter: its form field (an Airflow Param) and the default and bounds parse_params applies."""
+
+    name: str
+    type: str  # JSON-schema type: string, number, integer, boolean, array, object
+    default: Any
+    title: str
+    description: str | None = None
+    minimum: float | None = None  # of the number; of each value, for an object
+    maximum: float | None = None
+    enum: tuple[str, ...] = ()  # allowed values; of each item, for an array
+    min_items: int | None = None
+    max_items: int | None = None
+    unique: bool = False  # array items distinct
+    items: dict | None = None  # JSON schema of an array's items, when richer than `enum`
+    pattern: str | None = None
+    format: str | None = None
+    prefill: bool = False  # the default only fills the form in; parse_params wants the value given
+
+    def _bounds(self) -> dict:
+        """minimum / maximum keywords that are set."""
+        return {k: v for k, v in (("minimum", self.minimum), ("maximum", self.maximum)) if v is not None}
+
+    def _value_keywords(self) -> dict:
+        """The bounds and allowed values, placed where the type wants them (items, additionalProperties)."""
+        if self.type == "array":
+            return {"items": self.items or {"type": "string", "enum": list(self.enum)}}
+        if self.type == "object":
+            return {"additionalProperties": {"type": "number", **self._bounds()}}
+        return {**self._bounds(), **({"enum": list(self.enum)} if self.enum else {})}
+
+    def schema(self) -> dict:
+        """The JSON-schema keywords of the field (what the Airflow Param validates and the form shows)."""
+        keywords = {"type": self.type, "pattern": self.pattern, "format": self.format, "minItems": self.min_items,
+                    "maxItems": self.max_items, "uniqueItems": self.unique or None, **self._value_keywords(),
+                    "title": self.title}
+        return {k: v for k, v in keywords.items() if v is not None}
 
 
 OFFER_SCHEMA = {
@@ -99,139 +144,142 @@ DEFAULT_COUPONS = [
     {"name": "freeship", "kind": "free_shipping", "value": 0, "min_spend": 20, "expected_cost": 2.0},
 ]
 
-
-def _fail(name: str, problem: str) -> CampaignParamsError:
-    """Shorthand for the error naming a field."""
-    return CampaignParamsError(name, problem)
-
-
-def _number(raw: dict, name: str, default: float | None = None, low: float | None = None,
-            high: float | None = None, label: str | None = None) -> float:
-    """A number field within [low, high]; errors name `label` (default: the field)."""
-    value, name = raw.get(name, default), label or name
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(name, f"must be a number, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
-        raise _fail(name, f"must be within {bounds}, got {value}")
-    return float(value)
-
-
-def _whole(raw: dict, name: str, default: int, low: int, high: int) -> int:
-    """A whole-number field within [low, high]."""
-    value = raw.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(name, f"must be a whole number, got {value!r}")
-    if not low <= value <= high:
-        raise _fail(name, f"must be within [{low}, {high}], got {value}")
-    return value
-
-
-def _text_list(raw: dict, name: str, allowed: tuple[str, ...] | None, default: list) -> tuple[str, ...]:
-    """A list of strings, each in `allowed` when given."""
-    value = raw.get(name, default)
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str | int) and not isinstance(v, bool)
-                                                     for v in value):
-        raise _fail(name, f"must be a list of names, got {value!r}")
-    items = tuple(str(v) for v in value)
-    unknown = [v for v in items if allowed is not None and v not in allowed]
-    if unknown:
-        raise _fail(name, f"unknown value(s) {', '.join(unknown)}; expected some of {', '.join(allowed)}")
-    if len(set(items)) != len(items):
-        raise _fail(name, "holds the same value twice")
-    return items
+CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
+    ParamField("campaign_id", "string", "autumn-sale", "Campaign id", pattern=SLUG.pattern, prefill=True,
+               description="Slug: lower-case letters, digits, - and _; reruns of the same id keep history"),
+    ParamField("name", "string", "Autumn sale", "Name", prefill=True),  # parse_params: the campaign id
+    ParamField("objective", "string", "conversion", "Objective", enum=OBJECTIVES),
+    ParamField("segments", "array", ["all"], "Target segments", description="Segment ids or names, or [\"all\"]",
+               min_items=1, items={"type": ["string", "integer"]}),
+    ParamField("lifecycle_stages", "array", [], "Lifecycle stages", description="Empty = every stage",
+               enum=LIFECYCLE_STAGES),
+    ParamField("channels", "array", ["email", "push"], "Channels (priority order)", enum=CAMPAIGN_CHANNELS,
+               min_items=1, unique=True),
+    ParamField("coupons", "array", DEFAULT_COUPONS, "Coupon catalog", min_items=1, max_items=10, items=OFFER_SCHEMA,
+               description="List of {name, kind: percent|fixed|free_shipping, value, min_spend, expected_cost}",
+               prefill=True),
+    ParamField("budget", "number", 1000.0, "Total budget", minimum=0, prefill=True),
+    ParamField("segment_budget_shares", "object", {}, "Budget share per segment", minimum=0, maximum=1,
+               description="Optional {segment: share}"),
+    ParamField("max_coupons_per_user", "integer", 1, "Max coupons per user", minimum=1, maximum=3),
+    ParamField("holdout_fraction", "number", 0.10, "Holdout fraction", minimum=0, maximum=0.5),
+    ParamField("recommendations_k", "integer", 10, "Recommendations per user (K)", minimum=1, maximum=50),
+    ParamField("frequency_cap", "integer", 3, "Frequency cap", minimum=1, maximum=100,
+               description="Max messages per user in a trailing 7 days"),
+    ParamField("start_time", "string", "2026-11-01T00:00:00+00:00", "Start", format="date-time"),
+    ParamField("end_time", "string", "2026-11-08T00:00:00+00:00", "End", format="date-time"),
+    ParamField("creatives", "array", DEFAULT_CREATIVES, "Creative catalog", min_items=1, max_items=MAX_CREATIVES,
+               items=CREATIVE_SCHEMA, description="Rules {segment, scene, lifecycle_stage ('*' = any), theme, "
+                                                  "format}; first match wins; the last rule must be '*' everywhere"),
+    ParamField("dry_run", "boolean", False, "Dry run", description="Write the lake and the report only"),
+    ParamField("products", "string", "", "Products CSV",  # for the Spark steps, not parse_params
+               description="Margins for coupon values and titles for recommendations; "
+                           "empty = $JOURNEY_HOME/inbox/products.csv"),
+)
+FIELDS = {spec.name: spec for spec in CAMPAIGN_FIELDS}
 
 
-def _time(raw: dict, name: str, default: str) -> datetime:
-    """An ISO-8601 time; a time without zone is taken as UTC."""
-    value = raw.get(name) or default
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise _fail(name, f"must be an ISO-8601 time like 2026-11-01T09:00:00Z, got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def dag_params() -> dict[str, Param]:
+    """The campaign DAG's trigger form: one Airflow Param per field of the table, in its order."""
+    from airflow.sdk import Param
+
+    return {spec.name: Param(copy.deepcopy(spec.default), description=spec.description, **spec.schema())
+            for spec in CAMPAIGN_FIELDS}
+
+
+def _given(raw: dict, name: str) -> Any:
+    """The field's raw value, else the table's default (None where the default only fills the form in)."""
+    spec = FIELDS[name]
+    return raw.get(name, None if spec.prefill else copy.deepcopy(spec.default))
+
+
+def _bounded(raw: dict, name: str) -> float:
+    """A number or whole-number field within the table's bounds."""
+    spec = FIELDS[name]
+    rule = whole if spec.type == "integer" else number
+    return rule(_given(raw, name), name, spec.minimum, spec.maximum)
+
+
+def _time(raw: dict, name: str) -> datetime:
+    """A time field; empty or absent is the table's default."""
+    return moment(raw.get(name) or FIELDS[name].default, name)
+
+
+def _channels(raw: dict) -> tuple[str, ...]:
+    """Channels in priority order: at least the table's minimum, each a known channel."""
+    channels = names(_given(raw, "channels"), "channels", FIELDS["channels"].enum)
+    if len(channels) < FIELDS["channels"].min_items:
+        raise CampaignParamsError("channels", "give at least one channel")
+    return channels
+
+
+def _segments(raw: dict) -> tuple[str, ...]:
+    """Segment ids or names; empty (or absent) is ("all",), which combines with nothing."""
+    segments = names(_given(raw, "segments"), "segments") or ("all",)
+    if "all" in segments and len(segments) > 1:
+        raise CampaignParamsError("segments", "'all' cannot be combined with named segments")
+    return segments
 
 
 def _offer(item: object, index: int) -> Offer:
     """One catalog entry, checked."""
     where = f"coupons[{index}]"
-    if not isinstance(item, dict):
-        raise _fail(where, f"must be an object with name, kind, value, expected_cost; got {item!r}")
-    name = item.get("name")
-    if not isinstance(name, str) or not SLUG.match(name):
-        raise _fail(f"{where}.name", f"must be a short lower-case name (letters, digits, - or _), got {name!r}")
-    if item.get("kind") not in COUPON_KINDS:
-        raise _fail(f"{where}.kind", f"must be one of {', '.join(COUPON_KINDS)}, got {item.get('kind')!r}")
-    value = _number(item, "value", None, 0.0, 100.0 if item["kind"] == "percent" else None, f"{where}.value")
-    return Offer(name=name, kind=item["kind"], value=value,
-                 min_spend=_number(item, "min_spend", 0.0, 0.0, label=f"{where}.min_spend"),
-                 expected_cost=_number(item, "expected_cost", None, 1e-9, label=f"{where}.expected_cost"))
+    item = entry(item, where, "name, kind, value, expected_cost")
+    name = short_name(item.get("name"), f"{where}.name")
+    kind = one_of(item.get("kind"), f"{where}.kind", COUPON_KINDS)
+    return Offer(name=name, kind=kind,
+                 value=number(item.get("value"), f"{where}.value", 0.0, 100.0 if kind == "percent" else None),
+                 min_spend=number(item.get("min_spend", 0.0), f"{where}.min_spend", 0.0),
+                 expected_cost=number(item.get("expected_cost"), f"{where}.expected_cost", 1e-9))
 
 
 def _offers(raw: dict) -> tuple[Offer, ...]:
-    """The coupon catalog: 1 to MAX_OFFERS entries with distinct names."""
-    items = raw.get("coupons")
-    if not isinstance(items, list) or not items:
-        raise _fail("coupons", "the coupon catalog is empty: give at least one {name, kind, value, expected_cost}")
-    if len(items) > MAX_OFFERS:
-        raise _fail("coupons", f"at most {MAX_OFFERS} offers per campaign, got {len(items)}")
+    """The coupon catalog: 1 to the table's maximum entries, with distinct names."""
+    items = catalog(_given(raw, "coupons"), "coupons", FIELDS["coupons"].max_items, "offers per campaign",
+                    "the coupon catalog is empty: give at least one {name, kind, value, expected_cost}")
     offers = tuple(_offer(item, i) for i, item in enumerate(items))
-    names = [o.name for o in offers]
-    if len(set(names)) != len(names):
-        raise _fail("coupons", f"offer names must be distinct, got {', '.join(names)}")
+    offer_names = [o.name for o in offers]
+    if len(set(offer_names)) != len(offer_names):
+        raise CampaignParamsError("coupons", f"offer names must be distinct, got {', '.join(offer_names)}")
     return offers
 
 
 def _shares(raw: dict) -> dict[str, float]:
-    """Optional budget share per segment: each in (0, 1], summing to at most 1."""
-    value = raw.get("segment_budget_shares") or {}
+    """Optional budget share per segment: each within the table's bounds, summing to at most 1."""
+    value, spec = _given(raw, "segment_budget_shares") or {}, FIELDS["segment_budget_shares"]
     if not isinstance(value, dict):
-        raise _fail("segment_budget_shares", f"must be an object {{segment: share}}, got {value!r}")
-    shares = {}
-    for key in value:
-        shares[str(key)] = _number(value, key, None, 0.0, 1.0, f"segment_budget_shares.{key}")
+        raise CampaignParamsError(spec.name, f"must be an object {{segment: share}}, got {value!r}")
+    shares = {str(key): number(share, f"{spec.name}.{key}", spec.minimum, spec.maximum)
+              for key, share in value.items()}
     if sum(shares.values()) > 1.0 + 1e-9:
-        raise _fail("segment_budget_shares", f"shares add up to {sum(shares.values()):.3f}, more than 1")
+        raise CampaignParamsError(spec.name, f"shares add up to {sum(shares.values()):.3f}, more than 1")
     return shares
+
+
+def _check_times(params: CampaignParams) -> CampaignParams:
+    """The request, once its end is after its start."""
+    if params.end_time <= params.start_time:
+        raise CampaignParamsError("end_time", f"{params.end_time.isoformat()} is not after start_time "
+                                              f"{params.start_time.isoformat()}")
+    return params
 
 
 def parse_params(raw: dict) -> CampaignParams:
     """Check a trigger's parameters; raise CampaignParamsError naming the first bad field."""
-    campaign_id = raw.get("campaign_id")
-    if not isinstance(campaign_id, str) or not SLUG.match(campaign_id):
-        raise _fail("campaign_id", f"must be a slug of 2-63 lower-case letters, digits, - or _, got {campaign_id!r}")
-    objective = raw.get("objective", "conversion")
-    if objective not in OBJECTIVES:
-        raise _fail("objective", f"must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
-    channels = _text_list(raw, "channels", CAMPAIGN_CHANNELS, ["email", "push"])
-    if not channels:
-        raise _fail("channels", "give at least one channel")
-    segments = _text_list(raw, "segments", None, ["all"]) or ("all",)
-    if "all" in segments and len(segments) > 1:
-        raise _fail("segments", "'all' cannot be combined with named segments")
-    from journey.campaigns.creatives import parse_creatives
-    from journey.schemas import LIFECYCLE_STAGES
-
-    params = CampaignParams(
+    campaign_id = short_name(raw.get("campaign_id"), "campaign_id", CAMPAIGN_ID)
+    objective = one_of(_given(raw, "objective"), "objective", FIELDS["objective"].enum)
+    channels, segments = _channels(raw), _segments(raw)
+    return _check_times(CampaignParams(
         campaign_id=campaign_id, name=str(raw.get("name") or campaign_id), objective=objective,
-        segments=segments, lifecycle_stages=_text_list(raw, "lifecycle_stages", LIFECYCLE_STAGES, []),
-        channels=channels, coupons=_offers(raw), budget=_number(raw, "budget", None, 0.0),
-        segment_budget_shares=_shares(raw),
-        max_coupons_per_user=_whole(raw, "max_coupons_per_user", 1, 1, 3),
-        holdout_fraction=_number(raw, "holdout_fraction", 0.10, 0.0, MAX_HOLDOUT),
-        recommendations_k=_whole(raw, "recommendations_k", 10, 1, MAX_K),
-        frequency_cap=_whole(raw, "frequency_cap", 3, 1, 100),
-        start_time=_time(raw, "start_time", "2026-11-01T00:00:00Z"),
-        end_time=_time(raw, "end_time", "2026-11-08T00:00:00Z"),
-        dry_run=bool(raw.get("dry_run", False)),
-        creatives=parse_creatives(raw),
-    )
-    if params.end_time <= params.start_time:
-        raise _fail("end_time", f"{params.end_time.isoformat()} is not after start_time "
-                                f"{params.start_time.isoformat()}")
-    return params
+        segments=segments, lifecycle_stages=names(_given(raw, "lifecycle_stages"), "lifecycle_stages",
+                                                  FIELDS["lifecycle_stages"].enum),
+        channels=channels, coupons=_offers(raw), budget=_bounded(raw, "budget"), segment_budget_shares=_shares(raw),
+        max_coupons_per_user=_bounded(raw, "max_coupons_per_user"),
+        holdout_fraction=_bounded(raw, "holdout_fraction"), recommendations_k=_bounded(raw, "recommendations_k"),
+        frequency_cap=_bounded(raw, "frequency_cap"), start_time=_time(raw, "start_time"),
+        end_time=_time(raw, "end_time"), dry_run=bool(_given(raw, "dry_run")),
+        creatives=parse_creatives(_given(raw, "creatives")),
+    ))
 
 
 def resolve_segments(params: CampaignParams, known: dict[int, str]) -> dict[int, str]:
@@ -244,12 +292,12 @@ def resolve_segments(params: CampaignParams, known: dict[int, str]) -> dict[int,
         sid = int(item) if item.isdigit() and int(item) in known else by_name.get(item)
         if sid is None:
             listed = ", ".join(f"{i} ({n})" for i, n in sorted(known.items())) or "none published yet"
-            raise _fail("segments", f"unknown segment {item!r}; the current segments are {listed}")
+            raise CampaignParamsError("segments", f"unknown segment {item!r}; the current segments are {listed}")
         chosen[sid] = known[sid]
     for key in params.segment_budget_shares:
         if (key.isdigit() and int(key) in chosen) or key in chosen.values():
             continue
-        raise _fail("segment_budget_shares", f"{key!r} is not one of the targeted segments")
+        raise CampaignParamsError("segment_budget_shares", f"{key!r} is not one of the targeted segments")
     return chosen
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from journey import lake
-from journey.campaigns.params import CampaignParams, parse_params
+from journey.campaigns.params import CAMPAIGN_STEPS, CampaignParams, parse_params
 from journey.config import Settings
 from journey.errors import MissingInputError
 
@@ -80,7 +80,7 @@ def save_step_summary(settings: Settings, request: CampaignRequest, step: str, s
 def load_step_summaries(settings: Settings, campaign_id: str, run_id: str) -> dict[str, dict]:
     """Every step summary of the run that exists, by step."""
     out = {}
-    for step in ("eligibility", "holdout", "coupons", "ads", "recommendations", "quality"):
+    for step in CAMPAIGN_STEPS:
         try:
             out[step] = lake.read_json(output_path(settings, campaign_id, run_id, f"summary-{step}.json"))
         except FileNotFoundError:
