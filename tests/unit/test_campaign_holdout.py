@@ -11,11 +11,21 @@ from journey.campaigns.codes import coupon_code, coupon_code_column
 from journey.campaigns.holdout import holdout_draw, holdout_draw_column, holdout_draws, in_holdout
 
 USERS = [f"u{i:06d}" for i in range(100_000)]
+# Worked out by hand (sha256sum of "autumn-sale:<user>" and "autumn-sale:<user>:pct10"), not by the code under test:
+# user: (first 15 hex digits of the draw's digest, draw = that integer / 16**15, coupon code of offer pct10)
+EXPECTED = {
+    "u000000": ("c654138c0b7ac4f", 0.7747204033762315, "JEEDB95E3CF652C3"),
+    "u000001": ("3dc0a3f3a3e6f35", 0.24122070978401294, "J519BA1D9911C734"),
+    "u001999": ("273513895025ccb", 0.15315363027925527, "J1E7A0C2960F0E24"),
+}
 
 
 def test_draw_is_the_documented_sha256_prefix():
-    digest = hashlib.sha256(b"spring:u000042").hexdigest()
-    assert holdout_draw("spring", "u000042") == int(digest[:15], 16) / 16**15
+    assert hashlib.sha256(b"spring:u000042").hexdigest()[:15] == "170a6ad76da8445"
+    assert holdout_draw("spring", "u000042") == 0x170A6AD76DA8445 / 16**15 == 0.0900027061412923
+    for user, (prefix, draw, _) in EXPECTED.items():
+        assert int(prefix, 16) / 16**15 == draw
+        assert holdout_draw("autumn-sale", user) == draw
 
 
 @pytest.mark.parametrize("fraction", [0.05, 0.10, 0.25, 0.5])
@@ -39,17 +49,19 @@ def test_zero_fraction_holds_out_nobody():
 
 def test_coupon_codes_are_deterministic_and_unique():
     codes = [coupon_code("autumn-sale", u, "pct10") for u in USERS]
-    assert codes[:2] == [coupon_code("autumn-sale", "u000000", "pct10"), coupon_code("autumn-sale", "u000001", "pct10")]
+    assert [codes[0], codes[1], codes[1999]] == [code for _, _, code in EXPECTED.values()]
     assert len(set(codes)) == len(codes)
-    assert coupon_code("autumn-sale", "u000000", "pct10") != coupon_code("autumn-sale", "u000000", "ship")
-    assert codes[0] == "J" + hashlib.sha256(b"autumn-sale:u000000:pct10").hexdigest()[:15].upper()
+    assert coupon_code("autumn-sale", "u000000", "ship") == "J1881F07C91B00FB"  # another offer, another code
 
 
 @pytest.mark.spark
-def test_spark_columns_match_python(spark):
+def test_spark_columns_give_the_expected_draws_and_codes(spark):
     users = USERS[:2000]
     frame = spark.createDataFrame([(u, "pct10") for u in users], "user_id string, offer_name string")
     rows = frame.select("user_id", holdout_draw_column("autumn-sale").alias("draw"),
                         coupon_code_column("autumn-sale").alias("code")).collect()
-    assert {r["user_id"]: r["draw"] for r in rows} == {u: holdout_draw("autumn-sale", u) for u in users}
-    assert {r["user_id"]: r["code"] for r in rows} == {u: coupon_code("autumn-sale", u, "pct10") for u in users}
+    by_user = {r["user_id"]: (r["draw"], r["code"]) for r in rows}
+    assert {user: by_user[user] for user in EXPECTED} == {user: (draw, code) for user, (_, draw, code) in EXPECTED.items()}
+    draws = np.array([draw for draw, _ in by_user.values()])
+    assert draws.min() >= 0.0 and draws.max() < 1.0 and abs(float((draws < 0.5).mean()) - 0.5) < 0.05
+    assert len({code for _, code in by_user.values()}) == len(users)

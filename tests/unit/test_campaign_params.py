@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from journey.campaigns.params import CampaignParamsError, parse_params, resolve_segments, share_by_segment_id
+from journey.campaigns.params import (
+    CAMPAIGN_FIELDS,
+    CampaignParamsError,
+    dag_params,
+    parse_params,
+    resolve_segments,
+    share_by_segment_id,
+)
 
 OFFERS = [{"name": "pct10", "kind": "percent", "value": 10, "min_spend": 0, "expected_cost": 4.0},
           {"name": "ship", "kind": "free_shipping", "value": 0, "expected_cost": 2.0}]
@@ -94,3 +102,140 @@ def test_share_for_an_untargeted_segment_is_rejected():
     params = parse_params(valid(segments=["1"], segment_budget_shares={"3": 0.5}))
     with pytest.raises(CampaignParamsError, match="'segment_budget_shares': '3' is not one of the targeted"):
         resolve_segments(params, SEGMENTS)
+
+
+# The trigger form as it must stay, written out by hand: default and bounds of every field.
+CAMPAIGN_DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "journey_campaign.py"
+FORM_DEFAULTS = {
+    "campaign_id": "autumn-sale", "name": "Autumn sale", "objective": "conversion", "segments": ["all"],
+    "lifecycle_stages": [], "channels": ["email", "push"], "budget": 1000.0, "segment_budget_shares": {},
+    "max_coupons_per_user": 1, "holdout_fraction": 0.1, "recommendations_k": 10, "frequency_cap": 3,
+    "start_time": "2026-11-01T00:00:00+00:00", "end_time": "2026-11-08T00:00:00+00:00", "dry_run": False,
+    "products": "",
+    "coupons": [{"name": "pct10", "kind": "percent", "value": 10, "min_spend": 0, "expected_cost": 4.0},
+                {"name": "fixed5", "kind": "fixed", "value": 5, "min_spend": 30, "expected_cost": 3.0},
+                {"name": "freeship", "kind": "free_shipping", "value": 0, "min_spend": 20, "expected_cost": 2.0}],
+}
+FORM_BOUNDS = {
+    "budget": {"minimum": 0}, "holdout_fraction": {"minimum": 0, "maximum": 0.5},
+    "max_coupons_per_user": {"minimum": 1, "maximum": 3}, "recommendations_k": {"minimum": 1, "maximum": 50},
+    "frequency_cap": {"minimum": 1, "maximum": 100}, "segments": {"minItems": 1}, "channels": {"minItems": 1},
+    "coupons": {"minItems": 1, "maxItems": 10}, "creatives": {"minItems": 1, "maxItems": 50},
+    "segment_budget_shares": {"minimum": 0, "maximum": 1},  # of each share (additionalProperties)
+}
+BOUND_KEYS = ("minimum", "maximum", "minItems", "maxItems")
+OFFER = {"kind": "fixed", "value": 5, "min_spend": 0, "expected_cost": 1.0}
+# (field, a value just outside its bound, the field the message names, words of the message)
+OUT_OF_BOUNDS = [
+    ("budget", -0.01, "budget", "within [0.0, inf], got -0.01"),
+    ("holdout_fraction", 0.51, "holdout_fraction", "within [0.0, 0.5], got 0.51"),
+    ("holdout_fraction", -0.01, "holdout_fraction", "within [0.0, 0.5], got -0.01"),
+    ("max_coupons_per_user", 4, "max_coupons_per_user", "within [1, 3], got 4"),
+    ("max_coupons_per_user", 0, "max_coupons_per_user", "within [1, 3], got 0"),
+    ("recommendations_k", 51, "recommendations_k", "within [1, 50], got 51"),
+    ("recommendations_k", 0, "recommendations_k", "within [1, 50], got 0"),
+    ("frequency_cap", 101, "frequency_cap", "within [1, 100], got 101"),
+    ("frequency_cap", 0, "frequency_cap", "within [1, 100], got 0"),
+    ("segment_budget_shares", {"1": 1.01}, "segment_budget_shares.1", "within [0.0, 1.0], got 1.01"),
+    ("segment_budget_shares", {"1": -0.01}, "segment_budget_shares.1", "within [0.0, 1.0], got -0.01"),
+    ("channels", [], "channels", "give at least one channel"),
+    ("coupons", [{**OFFER, "name": f"offer{i:02d}"} for i in range(11)], "coupons", "at most 10 offers"),
+    ("creatives", [CATCH_ALL] * 51, "creatives", "at most 50 rules, got 51"),
+    ("objective", "awareness", "objective", "must be one of conversion, winback, cross_sell, retention"),
+    ("lifecycle_stages", ["vip"], "lifecycle_stages", "unknown value(s) vip"),
+]
+
+
+@pytest.fixture(scope="module")
+def campaign_dag():
+    """The campaign DAG as Airflow parses it from its file."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(CAMPAIGN_DAG_FILE))
+    assert bag.import_errors == {}
+    return bag.dags["journey_campaign"]
+
+
+def _bounds(schema: dict) -> dict:
+    """The bound keywords of a Param's schema (of each value, for an object)."""
+    return {k: v for k, v in schema.get("additionalProperties", schema).items() if k in BOUND_KEYS}
+
+
+def test_every_table_field_is_a_dag_param_with_the_documented_default_and_bounds(campaign_dag):
+    table = {spec.name: spec for spec in CAMPAIGN_FIELDS}
+    assert list(campaign_dag.params) == [*table] == [*dag_params()]
+    assert set(table) == {*FORM_DEFAULTS, "creatives"}
+    for name, spec in table.items():
+        param = campaign_dag.params.get_param(name)
+        if name != "creatives":  # 9 rules, checked below
+            assert param.value == spec.default == FORM_DEFAULTS[name], name
+        assert _bounds(param.schema) == FORM_BOUNDS.get(name, {}), name
+        assert param.schema["title"] == spec.title and param.description == spec.description, name
+    creatives = campaign_dag.params.get_param("creatives").value
+    assert len(creatives) == 9 and creatives[-1]["theme"] == "picked_for_you"
+
+
+def test_form_keeps_its_types_titles_and_choices():
+    params = dag_params()
+    assert {name: p.schema["type"] for name, p in params.items()} == {
+        "campaign_id": "string", "name": "string", "objective": "string", "segments": "array",
+        "lifecycle_stages": "array", "channels": "array", "coupons": "array", "budget": "number",
+        "segment_budget_shares": "object", "max_coupons_per_user": "integer", "holdout_fraction": "number",
+        "recommendations_k": "integer", "frequency_cap": "integer", "start_time": "string", "end_time": "string",
+        "creatives": "array", "dry_run": "boolean", "products": "string"}
+    assert params["objective"].schema["enum"] == ["conversion", "winback", "cross_sell", "retention"]
+    assert params["channels"].schema["items"] == {"type": "string", "enum": ["email", "push", "sms", "display",
+                                                                             "social"]}
+    assert params["channels"].schema["uniqueItems"] is True
+    assert params["campaign_id"].schema["pattern"] == "^[a-z0-9][a-z0-9_-]{1,62}$"
+    assert params["start_time"].schema["format"] == "date-time"
+    assert params["recommendations_k"].schema["title"] == "Recommendations per user (K)"
+    assert params["frequency_cap"].description == "Max messages per user in a trailing 7 days"
+
+
+@pytest.mark.parametrize(("name", "value", "field", "words"), OUT_OF_BOUNDS)
+def test_value_just_outside_a_bound_fails_naming_the_field(name, value, field, words):
+    with pytest.raises(CampaignParamsError) as failure:
+        parse_params(valid(**{name: value}))
+    assert failure.value.field_name == field
+    assert words in str(failure.value)
+
+
+@pytest.mark.parametrize(("name", "value", "field", "words"), OUT_OF_BOUNDS)
+def test_form_schema_refuses_the_same_value(name, value, field, words):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    param = dag_params()[name]
+    with pytest.raises(ParamValidationError):
+        param.resolve(value)
+    assert param.resolve(param.value) == param.value  # the form's default passes its own schema
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("holdout_fraction", 0.5), ("holdout_fraction", 0.0), ("budget", 0.0), ("max_coupons_per_user", 3),
+    ("recommendations_k", 50), ("recommendations_k", 1), ("frequency_cap", 100), ("segment_budget_shares", {"1": 1.0}),
+])
+def test_value_on_a_bound_is_accepted(name, value):
+    assert getattr(parse_params(valid(**{name: value})), name) == value
+    dag_params()[name].resolve(value)
+
+
+def test_defaults_apply_when_a_field_is_absent_and_are_accepted_when_given():
+    absent = parse_params({k: v for k, v in valid().items() if k not in ("start_time", "end_time")})
+    assert (absent.max_coupons_per_user, absent.holdout_fraction, absent.recommendations_k,
+            absent.frequency_cap) == (1, 0.1, 10, 3)
+    assert (absent.lifecycle_stages, absent.segment_budget_shares, absent.dry_run) == ((), {}, False)
+    assert (absent.start_time, absent.end_time) == (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 8, tzinfo=UTC))
+    given = parse_params({**FORM_DEFAULTS, "creatives": [CATCH_ALL]})
+    assert (given.campaign_id, given.name, given.objective, given.channels) == ("autumn-sale", "Autumn sale",
+                                                                                "conversion", ("email", "push"))
+    assert (given.budget, [o.name for o in given.coupons]) == (1000.0, ["pct10", "fixed5", "freeship"])
+
+
+@pytest.mark.parametrize("name", ["campaign_id", "coupons", "budget"])
+def test_a_form_example_is_not_a_validator_default(name):
+    raw = valid()
+    del raw[name]
+    with pytest.raises(CampaignParamsError) as failure:
+        parse_params(raw)
+    assert failure.value.field_name == name
