@@ -9,11 +9,12 @@ from pathlib import Path
 
 from journey import warehouse
 from journey.config import get_settings
+from journey.dag_ids import DAILY_DAG
 from journey.orchestration import airflow_env
 from journey.reports.summary import print_summary
 from journey.runtime.javacheck import ensure_java_home
 
-DAG_ID = "journey_daily_profiles"
+DAG_ID = DAILY_DAG
 END_DATE = "2026-10-31"
 LOG_LINE = re.compile(r"^\S+ \[(?P<level>\w+)\s*\] (?P<message>.*?)\s+\[(?P<logger>[\w.]+)\]")
 RUNNING_TASK = re.compile(r"running task <TaskInstance: [\w]+\.(?P<task>\w+) ")
