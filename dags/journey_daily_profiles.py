@@ -19,7 +19,11 @@ The logical date is the snapshot date. Spark steps run through `spark-submit` on
 **Params**: `source` (events file or folder; empty = `$JOURNEY_HOME/inbox/events`),
 `format` (`canonical`, `rees46`, `transactions` order lines, or `mapped` with `mapping` = a
 YAML column-mapping file; see docs/formats.md), `users` (optional users CSV), segmentation
-`k_min`/`k_max`, profile `lookback_days`. Transaction-only feeds have no views or carts: the
+`k_min`/`k_max`, profile `lookback_days`; the events gate's thresholds `max_quarantine_share`,
+`expected_quarantine_reasons` (comma-separated; reported, not counted), `volume_history_days`,
+`volume_band_low`/`volume_band_high` and `backfill` (`auto`: a batch spanning more than
+`volume_history_days` days is compared with its own median day and its volume only warns;
+`on`/`off`), see docs/quality.md. Transaction-only feeds have no views or carts: the
 profile and segment steps say so in their logs and still publish.
 
 Emits the `journey_segments` asset when the warehouse tables are published.
@@ -35,6 +39,8 @@ from airflow.sdk import Asset, Param, dag, task
 from journey.config import get_settings
 from journey.dag_ids import DAILY_DAG
 from journey.orchestration import default_args, spark_job
+from journey.quality.options import dag_params as gate_params
+from journey.quality.options import job_args as gate_args
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
 SEGMENTS_ASSET = Asset("journey_segments")
@@ -62,13 +68,14 @@ SNAPSHOT_ARGS = ["--snapshot-date", "{{ ds }}", *RUN_ARGS]
         "k_min": Param(3, type="integer", minimum=2, maximum=20, title="Smallest k to try"),
         "k_max": Param(8, type="integer", minimum=2, maximum=30, title="Largest k to try"),
         "lookback_days": Param(365, type="integer", minimum=1, title="Profile look-back (days)"),
+        **gate_params(),
     },
 )
 def journey_daily_profiles():
     """Ingest → profiles → segments → publish."""
     ingest = spark_job("ingest_events", JOBS / "ingest_events.py", [
         "--source", "{{ params.source }}", "--format", "{{ params.format }}", "--mapping", "{{ params.mapping }}",
-        "--users", "{{ params.users }}", *RUN_ARGS,
+        "--users", "{{ params.users }}", *gate_args(), *RUN_ARGS,
     ])
     profiles = spark_job("build_profiles", JOBS / "build_profiles.py",
                          [*SNAPSHOT_ARGS, "--lookback-days", "{{ params.lookback_days }}"])

@@ -10,7 +10,7 @@ from journey.config import get_settings
 from journey.ingest import events, products, users
 from journey.ingest.adapters import feed_format
 from journey.quality.daily import check_events
-from journey.quality.suites import QualityParams
+from journey.quality.options import add_gate_options, gate_params
 from journey.runtime.runner import run_main
 from journey.runtime.spark import get_spark
 
@@ -23,6 +23,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mapping", default="", help="YAML column mapping (format 'mapped'; see docs/formats.md)")
     parser.add_argument("--users", default="", help="users CSV to load as the users dimension (optional)")
     parser.add_argument("--run-id", required=True)
+    add_gate_options(parser.add_argument_group("events gate (docs/quality.md)"))
     return parser.parse_args(argv)
 
 
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     """Ingest and print the accounting."""
     args = parse_args(argv)
     feed_format(args.format, args.mapping or None)  # a bad format or mapping fails before Spark starts
+    params = gate_params(args)  # so does a bad gate threshold
     settings = get_settings()
     source = args.source or str(settings.inbox / "events")
     spark = get_spark("journey-ingest-events", settings)
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for reason, rows in result.by_reason.items():
         print(f"  quarantined {rows:,} rows: {reason}")
-    check_events(spark, settings, result, QualityParams(), datetime.fromisoformat(result.ingested_at))
+    check_events(spark, settings, result, params, datetime.fromisoformat(result.ingested_at))
     if args.format == "transactions":
         titles = products.ingest_product_titles(spark, settings, source, args.run_id)
         print(f"products: {titles.products:,} titles from order-line descriptions, {titles.total:,} in {titles.path}")

@@ -42,16 +42,18 @@ class Outcome:
     column_name: str | None
     severity: str
     success: bool
-    observed_value: str | None
+    observed_value: str
     unexpected_count: int | None
     element_count: int | None
+    hint: str = ""  # limit and Param / option, said when the check failed (not stored)
 
     def describe(self) -> str:
-        """Short human line."""
+        """Short human line (with the hint when the check failed)."""
         where = f" on {self.column_name}" if self.column_name else ""
         seen = f" ({self.unexpected_count:,} unexpected)" if self.unexpected_count else (
             f" (observed {self.observed_value})" if self.observed_value is not None else "")
-        return f"{self.expectation}{where}{seen}"
+        hint = f" {self.hint}" if self.hint and not self.success else ""
+        return f"{self.expectation}{where}{seen}{hint}"
 
 
 def dq_root(settings: Settings) -> Path:
@@ -94,12 +96,24 @@ def _expectations(checks: list[Check]):
             for i, c in enumerate(checks)]
 
 
-def _text(value) -> str | None:
-    """Observed value as short text."""
-    if value is None:
-        return None
+def _text(value) -> str:
+    """A value as short text."""
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text[:500]
+
+
+def observed(result: dict, exception: str = "") -> str:
+    """What a check saw, never empty: GX's observed value, else the unexpected share, else the row count."""
+    if result.get("observed_value") is not None:
+        return _text(result["observed_value"])
+    if result.get("unexpected_count") is not None:
+        percent = result.get("unexpected_percent") or 0.0
+        sample = result.get("partial_unexpected_list") or []
+        return _text(f"{result['unexpected_count']} unexpected of {result.get('element_count')} ({percent:.2f} %)"
+                     + (f": {_text(sample[:5])}" if sample else ""))
+    if result.get("element_count") is not None:
+        return f"{result['element_count']} rows"
+    return _text(f"no result: {exception or 'GX returned none'}")
 
 
 def run_suite(settings: Settings, df, dataset: str, suite_name: str, checks: list[Check], run_id: str) -> list[Outcome]:
@@ -119,19 +133,20 @@ def run_suite(settings: Settings, df, dataset: str, suite_name: str, checks: lis
     for validation in result.run_results.values():
         for item in validation.results:
             check = checks[item.expectation_config.meta["check"]]
+            error = (item.exception_info or {}).get("exception_message") or ""
             outcomes.append(Outcome(
                 dataset=dataset, suite=suite_name, expectation=item.expectation_config.type,
                 column_name=check.column, severity=check.severity, success=bool(item.success),
-                observed_value=_text(item.result.get("observed_value")),
+                observed_value=observed(item.result or {}, str(error)),
                 unexpected_count=item.result.get("unexpected_count"),
-                element_count=item.result.get("element_count"),
+                element_count=item.result.get("element_count"), hint=check.hint,
             ))
     return outcomes
 
 
 def record(settings: Settings, run_id: str, dataset: str, outcomes: list[Outcome]) -> None:
     """Replace this run's results for the dataset in journey.dq_results."""
-    rows = [{**{k: v for k, v in asdict(o).items()}, "run_id": run_id} for o in outcomes]
+    rows = [{**{k: v for k, v in asdict(o).items() if k in RESULT_COLUMNS}, "run_id": run_id} for o in outcomes]
     table = pa.Table.from_pylist(rows, schema=pa.schema([
         ("run_id", pa.string()), ("dataset", pa.string()), ("suite", pa.string()), ("expectation", pa.string()),
         ("column_name", pa.string()), ("severity", pa.string()), ("success", pa.bool_()),

@@ -36,21 +36,32 @@ def volume_ratios(counts: dict[date, int], batch_dates: list[date], params: Qual
                    if counts.get(d)]
         if len(history) >= params.volume_min_history:
             median = statistics.median(history)
-            out.append({"event_date": day, "rows": counts.get(day, 0), "trailing_median": float(median),
+            out.append({"event_date": day, "rows": counts.get(day, 0), "median": float(median),
                         "ratio_to_median": counts.get(day, 0) / median})
     return out
 
 
+def batch_ratios(counts: dict[date, int], batch_dates: list[date]) -> list[dict]:
+    """Per batch date: rows, the median of the batch's own days, and their ratio (the backfill rule)."""
+    rows = {day: counts.get(day, 0) for day in sorted(batch_dates)}
+    median = statistics.median(rows.values()) if rows else 0
+    return [{"event_date": day, "rows": n, "median": float(median), "ratio_to_median": n / median}
+            for day, n in rows.items() if median]
+
+
 def volume_frame(spark: SparkSession, ratios: list[dict]) -> DataFrame:
     """The volume ratios as a DataFrame (possibly empty)."""
-    return spark.createDataFrame(ratios, "event_date date, rows long, trailing_median double, ratio_to_median double")
+    return spark.createDataFrame(ratios, "event_date date, rows long, median double, ratio_to_median double")
 
 
-def quarantine_frame(spark: SparkSession, rows_read: int, quarantined: int) -> DataFrame:
-    """One row with the quarantined share of a batch."""
-    share = quarantined / rows_read if rows_read else 0.0
-    return spark.createDataFrame([(rows_read, quarantined, share)],
-                                 "rows_read long, quarantined long, quarantined_share double")
+def quarantine_frame(spark: SparkSession, rows_read: int, quarantined: int, expected: int = 0) -> DataFrame:
+    """One row: the share of a batch quarantined for unexpected reasons, and the expected share."""
+    def share(rows: int) -> float:
+        return rows / rows_read if rows_read else 0.0
+
+    return spark.createDataFrame(
+        [(rows_read, quarantined, expected, share(quarantined - expected), share(expected))],
+        "rows_read long, quarantined long, expected_quarantined long, quarantined_share double, expected_share double")
 
 
 def prepare_assignments(coupons: DataFrame, holdout: DataFrame, consents: DataFrame) -> DataFrame:

@@ -11,9 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from journey.schemas import CURATED_EVENT_COLUMNS, EVENT_TYPES, LIFECYCLE_STAGES
+from journey.errors import InputError
+from journey.schemas import CURATED_EVENT_COLUMNS, EVENT_TYPES, LIFECYCLE_STAGES, REJECT_REASONS
 
 ERROR, WARN = "error", "warn"
+BACKFILL_MODES = ("auto", "on", "off")
+# Quarantine reasons a feed format produces by design: counted and reported, never against the share.
+FORMAT_EXPECTED_REASONS: dict[str, tuple[str, ...]] = {"transactions": ("missing_user_id",)}
+
+
+class QualityParamsError(InputError):
+    """A gate threshold is invalid; the message names the DAG Param / job option."""
+
+    def __init__(self, field_name: str, problem: str):
+        super().__init__(f"quality parameter '{field_name}' ({knob(field_name)}): {problem}")
+        self.field_name = field_name
+
+
+def knob(*names: str) -> str:
+    """Where a threshold is set: 'DAG Param x, --x' for each name."""
+    params = "DAG Param" + ("s " if len(names) > 1 else " ") + ", ".join(names)
+    return f"{params}, " + ", ".join("--" + n.replace("_", "-") for n in names)
 
 
 @dataclass(frozen=True)
@@ -21,13 +39,41 @@ class QualityParams:
     """Thresholds of the gates (defaults are what the daily DAG uses)."""
 
     price_ceiling: float = 50_000.0
-    time_floor: datetime = datetime(2000, 1, 1)
+    time_floor: datetime = datetime(1970, 1, 1)  # follows the ingest's timestamp floor: old history is real
     max_quarantine_share: float = 0.05
+    expected_quarantine_reasons: tuple[str, ...] = ()
     volume_band: tuple[float, float] = (0.5, 2.0)
     volume_history_days: int = 7
     volume_min_history: int = 3
+    backfill: str = "auto"
     k_min: int = 3
     k_max: int = 8
+
+    def __post_init__(self) -> None:
+        """Refuse thresholds that cannot work, naming the Param / option."""
+        low, high = self.volume_band
+        if not 0.0 <= self.max_quarantine_share <= 1.0:
+            raise QualityParamsError("max_quarantine_share", f"must be within [0, 1], got {self.max_quarantine_share}")
+        if not 0.0 <= low < 1.0:
+            raise QualityParamsError("volume_band_low", f"must be within [0, 1), got {low}")
+        if not high > 1.0:
+            raise QualityParamsError("volume_band_high", f"must be above 1, got {high}")
+        if self.volume_history_days < 1:
+            raise QualityParamsError("volume_history_days", f"must be at least 1, got {self.volume_history_days}")
+        if self.backfill not in BACKFILL_MODES:
+            raise QualityParamsError("backfill", f"must be one of {', '.join(BACKFILL_MODES)}, got {self.backfill!r}")
+        unknown = [r for r in self.expected_quarantine_reasons if r not in REJECT_REASONS]
+        if unknown:
+            raise QualityParamsError("expected_quarantine_reasons",
+                                     f"unknown reason(s) {', '.join(unknown)}; known: {', '.join(REJECT_REASONS)}")
+
+    def expected_reasons(self, fmt: str) -> tuple[str, ...]:
+        """Reasons left out of the share: the given ones plus those of the feed format."""
+        return tuple(dict.fromkeys((*self.expected_quarantine_reasons, *FORMAT_EXPECTED_REASONS.get(fmt, ()))))
+
+    def is_backfill(self, batch_days: int) -> bool:
+        """Whether a batch spanning `batch_days` calendar days is checked as a backfill."""
+        return self.backfill == "on" or (self.backfill == "auto" and batch_days > self.volume_history_days)
 
 
 @dataclass(frozen=True)
@@ -37,6 +83,7 @@ class Check:
     expectation: str
     kwargs: dict = field(default_factory=dict)
     severity: str = ERROR
+    hint: str = ""  # said after a failure: what the limit is and which Param / option changes it
 
     @property
     def column(self) -> str | None:
@@ -70,16 +117,27 @@ def events_suite(params: QualityParams, now: datetime) -> list[Check]:
     ]
 
 
-def volume_suite(params: QualityParams) -> list[Check]:
-    """Per-day volume ratio to the trailing median (prepared by `volume_ratios`)."""
+VOLUME_KNOBS = knob("volume_band_low", "volume_band_high", "volume_history_days", "backfill")
+
+
+def volume_suite(params: QualityParams, backfill: bool = False) -> list[Check]:
+    """Per-day volume ratio to the median (prepared by `volume_ratios`); a backfill's days only warn."""
     low, high = params.volume_band
-    return [Check("ExpectColumnValuesToBeBetween", {"column": "ratio_to_median", "min_value": low, "max_value": high})]
+    base = "the batch's own median day (backfill)" if backfill else f"the trailing {params.volume_history_days}-day median"
+    return [Check("ExpectColumnValuesToBeBetween", {"column": "ratio_to_median", "min_value": low, "max_value": high},
+                  WARN if backfill else ERROR, f"outside volume band {low}–{high} × {base} ({VOLUME_KNOBS})")]
 
 
-def quarantine_suite(params: QualityParams) -> list[Check]:
-    """Share of the batch that was quarantined (one-row frame from the ingest accounting)."""
-    return [Check("ExpectColumnValuesToBeBetween",
-                  {"column": "quarantined_share", "min_value": 0.0, "max_value": params.max_quarantine_share})]
+def quarantine_suite(params: QualityParams, expected: tuple[str, ...] = ()) -> list[Check]:
+    """Share of the batch quarantined for unexpected reasons, and (recorded only) the expected share."""
+    left_out = (f"; not counted, as expected of this feed: {', '.join(expected)} "
+                f"({knob('expected_quarantine_reasons')})") if expected else ""
+    return [
+        Check("ExpectColumnMaxToBeBetween",
+              {"column": "quarantined_share", "min_value": 0.0, "max_value": params.max_quarantine_share}, ERROR,
+              f"exceeds max_quarantine_share {params.max_quarantine_share} ({knob('max_quarantine_share')}){left_out}"),
+        Check("ExpectColumnMaxToBeBetween", {"column": "expected_share", "min_value": 0.0, "max_value": 1.0}, WARN),
+    ]
 
 
 def profiles_suite(params: QualityParams) -> list[Check]:
