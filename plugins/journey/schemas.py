@@ -6,6 +6,8 @@ without starting Spark. `spark_schema()` builds the Spark StructType on demand.
 
 from __future__ import annotations
 
+from datetime import date
+
 EVENT_TYPES: tuple[str, ...] = (
     "view",
     "search",
@@ -33,6 +35,8 @@ EVENT_COLUMNS: dict[str, str] = {
     "channel": "string",
 }
 REQUIRED_EVENT_FIELDS: tuple[str, ...] = ("event_time", "user_id", "event_type")
+# Earliest event_time ingest accepts (UTC) unless a feed's mapping sets its own `timestamp.floor`.
+TIME_FLOOR: date = date(1970, 1, 1)
 
 # Curated events add the partition column.
 CURATED_EVENT_COLUMNS: dict[str, str] = {**EVENT_COLUMNS, "event_date": "date"}
@@ -54,7 +58,7 @@ REJECT_REASONS: dict[str, str] = {
     "unparsable_timestamp": "event_time is not a timestamp in a known format",
     "timestamp_without_zone": "event_time has no time zone",
     "future_timestamp": "event_time is after the ingest time",
-    "timestamp_before_floor": "event_time is before 2000-01-01",
+    "timestamp_before_floor": "event_time is before the time floor (default 1970-01-01, or the mapping's)",
     "missing_user_id": "user_id is empty",
     "unknown_event_type": f"event_type is not one of {', '.join(EVENT_TYPES)}",
     "invalid_price": "price is not a number",

@@ -33,7 +33,7 @@ ROW_CASES = [
     ("unparsable timestamp", "x,yesterday,u1,s1,view,p1,c,b,1,1,web", "unparsable_timestamp", "event_time 'yesterday'"),
     ("timestamp without zone", "x,2026-10-30T10:00:00,u1,s1,view,p1,c,b,1,1,web", "timestamp_without_zone", "has no time zone"),
     ("future timestamp", "x,2030-01-01T00:00:00Z,u1,s1,view,p1,c,b,1,1,web", "future_timestamp", "is after ingest time"),
-    ("ancient timestamp", "x,1970-01-01T00:00:00Z,u1,s1,view,p1,c,b,1,1,web", "timestamp_before_floor", "before 2000-01-01"),
+    ("ancient timestamp", "x,1969-12-31T23:59:59Z,u1,s1,view,p1,c,b,1,1,web", "timestamp_before_floor", "before 1970-01-01"),
     ("negative price", "x,2026-10-30T10:00:00Z,u1,s1,view,p1,c,b,-1,1,web", "negative_price", "price -1 is below zero"),
     ("NaN price", "x,2026-10-30T10:00:00Z,u1,s1,view,p1,c,b,NaN,1,web", "invalid_price", "price 'NaN'"),
     ("absurd price", "x,2026-10-30T10:00:00Z,u1,s1,view,p1,c,b,99999999,1,web", "price_above_ceiling", "above the ceiling of 50,000"),

@@ -3,10 +3,14 @@ fails with one message that names the file and lists every problem."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from pathlib import Path
+
 import pytest
 
 from journey.ingest.adapters import feed_format
-from journey.ingest.mapping import ColumnMapping, MappingError, load_mapping, parse_mapping
+from journey.ingest.mapping import ColumnMapping, MappingError, ReadOptions, load_mapping, parse_mapping
 
 GOOD = """
 columns:
@@ -45,6 +49,7 @@ def test_good_mapping_is_read_as_written(tmp_path):
         timestamp_zone="Europe/Berlin",
         event_types={"pageview": "view", "order": "purchase"},
         constants={"channel": "app", "quantity": "1"},
+        orders="per_user_day",  # no session column and no `orders` option: the default, with a warning
     )
     assert mapping.source_columns == ("when", "customer", "action", "sku")
     assert mapping.source_for["user_id"] == "customer"
@@ -149,3 +154,115 @@ def test_cli_names_a_bad_mapping_before_spark_starts(tmp_path):
     assert with_bad.stderr.strip().splitlines()[-1] == (
         f"error: {bad}: required field(s) not mapped: user_id, event_type "
         "(map a source column to them under 'columns' or set them under 'constants')")
+
+
+REPO = Path(__file__).resolve().parents[2]
+BASE = {"columns": {"d": "event_time", "c": "user_id"}, "constants": {"event_type": "purchase"}}
+
+
+def test_read_layout_floor_identity_orders_and_line_prices_are_read_as_written():
+    document = {**BASE, "read": {"delimiter": "whitespace", "header": False, "names": ["x", "c", "d"],
+                                 "encoding": "latin-1"},
+                "timestamp": {"format": "yyyyMMdd", "floor": "1990-01-01"}, "rows_are_distinct": True,
+                "orders": "per_row", "price_is": "line_total"}
+
+    mapping = parse_mapping(document, "m.yaml")
+
+    assert mapping.read == ReadOptions(delimiter="whitespace", header=False, names=("x", "c", "d"),
+                                       encoding="ISO-8859-1")
+    assert mapping.read.whitespace
+    assert (mapping.time_floor, mapping.rows_are_distinct, mapping.orders, mapping.price_is) == (
+        date(1990, 1, 1), True, "per_row", "line_total")
+
+
+def test_defaults_keep_todays_behaviour():
+    mapping = parse_mapping({**BASE, "columns": {**BASE["columns"], "v": "session_id"}}, "m.yaml")
+
+    assert mapping.read == ReadOptions(delimiter=",", header=True, names=(), encoding="UTF-8")
+    assert (mapping.time_floor, mapping.rows_are_distinct, mapping.orders, mapping.price_is) == (
+        None, False, None, "unit_price")
+
+
+@pytest.mark.parametrize(("written", "delimiter"), [(";", ";"), ("tab", "\t"), ("\t", "\t"), ("|", "|")])
+def test_delimiter_is_one_character_or_a_word(written, delimiter):
+    mapping = parse_mapping({**BASE, "orders": "per_row", "read": {"delimiter": written}}, "m.yaml")
+
+    assert mapping.read.delimiter == delimiter
+
+
+def test_an_order_column_becomes_the_session():
+    mapping = parse_mapping({**BASE, "orders": {"column": "invoice"}}, "m.yaml")
+
+    assert mapping.columns["invoice"] == "session_id"
+    assert mapping.source_columns == ("d", "c", "invoice")
+    assert mapping.orders is None
+
+
+def test_without_sessions_or_orders_a_warning_names_the_default(caplog):
+    with caplog.at_level("WARNING", logger="journey.ingest.mapping"):
+        mapping = parse_mapping(BASE, "feeds/shop.yaml")
+
+    assert mapping.orders == "per_user_day"
+    assert [r.getMessage() for r in caplog.records] == [
+        "feeds/shop.yaml: no session_id or order column and no 'orders' option: orders cannot be told apart; "
+        "using orders: per_user_day (one order per user and day)"]
+
+
+def test_every_bad_option_is_listed_in_one_message():
+    document = {**BASE, "read": {"delimiter": ";;", "header": "yes", "encoding": "klingon", "quote": "'"},
+                "timestamp": {"floor": "soon"}, "rows_are_distinct": "yes", "orders": "per_week",
+                "price_is": "gross"}
+
+    with pytest.raises(MappingError) as raised:
+        parse_mapping(document, "feeds/shop.yaml")
+
+    assert str(raised.value) == (
+        "feeds/shop.yaml: 'orders' must be one of per_user_day, per_row, got 'per_week'; "
+        "timestamp floor 'soon' is not a date (YYYY-MM-DD); "
+        "unknown key(s) under 'read': quote (known: delimiter, header, names, encoding); "
+        "read.header must be true or false, got 'yes'; "
+        "read.delimiter ';;' must be one character (not a quote or line break), 'tab' or 'whitespace'; "
+        "read.encoding 'klingon' is not supported (known: UTF-8, ISO-8859-1, US-ASCII, UTF-16BE, UTF-16LE, "
+        "UTF-16, UTF-32); "
+        "'rows_are_distinct' must be true or false, got 'yes'; "
+        "'price_is' must be one of unit_price, line_total, got 'gross'")
+
+
+def test_names_and_orders_must_agree_with_the_columns():
+    document = {**BASE, "columns": {**BASE["columns"], "v": "session_id"}, "orders": {"column": "c"},
+                "read": {"header": False, "names": ["d", "x", "x"]}}
+
+    with pytest.raises(MappingError) as raised:
+        parse_mapping(document, "m.yaml")
+
+    assert str(raised.value) == (
+        "m.yaml: orders.column 'c' is already mapped to user_id; read.names repeats: x; "
+        "mapped column(s) not among read.names: c, v")
+
+
+@pytest.mark.parametrize(("read", "problem"), [
+    ({"header": False}, "read.names is required when read.header is false"),
+    ({"names": ["d", "c"]}, "read.names is only used with read.header: false"),
+    ({"header": False, "names": "d c"}, "read.names must be a list of column names, got 'd c'"),
+    ({"delimiter": '"'}, "read.delimiter '\"' must be one character (not a quote or line break)"),
+    ("whitespace", "'read' must be a mapping of options, got str"),
+])
+def test_bad_read_sections_are_named(read, problem):
+    with pytest.raises(MappingError, match=re.escape(problem)):
+        parse_mapping({**BASE, "orders": "per_row", "read": read}, "m.yaml")
+
+
+def test_orders_and_a_session_column_cannot_both_say_what_an_order_is():
+    with pytest.raises(MappingError, match=re.escape("'orders: per_row' and a session_id field both say")):
+        parse_mapping({**BASE, "columns": {**BASE["columns"], "v": "session_id"}, "orders": "per_row"}, "m.yaml")
+
+
+def test_the_cdnow_example_mapping_is_valid():
+    mapping = load_mapping(REPO / "docs" / "examples" / "cdnow.yaml")
+
+    assert mapping.read.names == ("full_customer_id", "customer_id", "date", "number_of_cds", "dollar_value")
+    assert mapping.source_for == {"user_id": "customer_id", "event_time": "date", "quantity": "number_of_cds",
+                                  "price": "dollar_value"}
+    assert (mapping.read.whitespace, mapping.read.header, mapping.rows_are_distinct, mapping.orders,
+            mapping.price_is, mapping.time_floor) == (True, False, True, "per_user_day", "line_total",
+                                                      date(1990, 1, 1))

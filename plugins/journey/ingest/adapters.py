@@ -8,22 +8,27 @@ An adapter only renames and re-codes; typing and validation happen once, in inge
   Quantity, InvoiceDate, UnitPrice, CustomerID, Country): one purchase event per line, the
   invoice is the session, invoices starting with `C` are cancellations and become `return`
   events (quantity made positive; profiles count their value as negative spend).
-- mapped: any file described by a YAML column mapping (`journey.ingest.mapping`).
+- mapped: any file described by a YAML column mapping (`journey.ingest.mapping`), which may also
+  say how the file is laid out (`read`), that identical lines are distinct (`rows_are_distinct`:
+  event id from file + line), how orders are told apart (`orders`) and that the price is the
+  value of the whole line (`price_is: line_total`: divided by the quantity here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from journey.errors import InputError
-from journey.ingest.mapping import ColumnMapping, load_mapping
-from journey.schemas import EVENT_COLUMNS
+from journey.ingest.mapping import ColumnMapping, ReadOptions, load_mapping
+from journey.schemas import EVENT_COLUMNS, TIME_FLOOR
 
-PASSTHROUGH = ("_corrupt_record", "source_file", "raw")
+# `_malformed`: why a line could not be split (set by the line reader); `_line`: its line number.
+PASSTHROUGH = ("_corrupt_record", "_malformed", "source_file", "raw")
 ISO_UTC = "yyyy-MM-dd'T'HH:mm:ssXXX"
 ZONE_SUFFIX = r"(?i)(Z|[+-]\d{2}(:?\d{2})?|\s?UTC|\s?GMT)$"  # text that names its own zone
 
@@ -52,6 +57,9 @@ class FeedFormat:
     required: tuple[str, ...]
     known: tuple[str, ...]
     adapt: Callable[[DataFrame], DataFrame]
+    read: ReadOptions = ReadOptions()
+    line_numbers: bool = False  # rows are identified by file + line number (read line by line)
+    time_floor: date = TIME_FLOOR
 
 
 def _text(df: DataFrame, name: str) -> F.Column:
@@ -70,6 +78,28 @@ def _recode(column: F.Column, values: dict[str, str]) -> F.Column:
         return column
     lookup = F.create_map(*[F.lit(x) for kv in values.items() for x in kv])
     return F.coalesce(F.element_at(lookup, column), column)
+
+
+def parsed_price(text: F.Column) -> F.Column:
+    """Price text as a double (null when empty or not a number)."""
+    return F.nullif(F.trim(text), F.lit("")).try_cast("double")
+
+
+def parsed_quantity(text: F.Column) -> F.Column:
+    """Quantity text as an int: 1 when empty, null when not a whole number."""
+    quantity_text = F.nullif(F.trim(text), F.lit(""))
+    return F.coalesce(quantity_text.try_cast("int"), F.when(quantity_text.isNull(), 1))
+
+
+def content_event_id(raw: F.Column) -> F.Column:
+    """Event id derived from a row's raw text: identical rows get the same id (and are duplicates)."""
+    return F.concat(F.lit("h"), F.substring(F.sha2(raw, 256), 1, 24))
+
+
+def line_event_id() -> F.Column:
+    """Event id derived from the source file and line number (null for rows read without line numbers)."""
+    where = F.concat_ws(":", F.col("source_file"), F.col("_line").cast("string"))
+    return F.when(F.col("_line").isNotNull(), F.concat(F.lit("l"), F.substring(F.sha2(where, 256), 1, 24)))
 
 
 def local_time(text: F.Column, formats: tuple[str, ...], zone: str) -> F.Column:
@@ -144,8 +174,23 @@ def _mapped_time(text: F.Column, mapping: ColumnMapping) -> F.Column:
     return F.when(has_zone, text).otherwise(F.coalesce(F.date_format(local, ISO_UTC), text))
 
 
+def _unit_price(price: F.Column, quantity: F.Column) -> F.Column:
+    """Unit price text of a line total; text that is not a number (or a bad quantity) passes unchanged."""
+    count = parsed_quantity(quantity)
+    return F.coalesce(F.when(count >= 1, (parsed_price(price) / count).cast("string")), price)
+
+
+def _order_id(values: dict[str, F.Column], mapping: ColumnMapping) -> F.Column:
+    """session_id of a feed without one: user + local day (per_user_day) or the row's own id (per_row)."""
+    if mapping.orders == "per_row":
+        return F.coalesce(values["event_id"], content_event_id(F.col("raw")))
+    instant = F.trim(values["event_time"]).try_cast("timestamp")
+    day = F.date_format(F.from_utc_timestamp(instant, mapping.timestamp_zone), "yyyy-MM-dd")
+    return F.concat(F.trim(values["user_id"]), F.lit("@"), day)
+
+
 def mapped(df: DataFrame, mapping: ColumnMapping) -> DataFrame:
-    """Any file described by a column mapping: rename, re-code event types, add constants."""
+    """Any file described by a column mapping: rename, re-code, add constants, derive ids, orders, unit prices."""
     source_for = mapping.source_for
 
     def field_value(name: str) -> F.Column:
@@ -157,6 +202,12 @@ def mapped(df: DataFrame, mapping: ColumnMapping) -> DataFrame:
     values["event_type"] = _recode(values["event_type"], mapping.event_types)
     if "event_time" in source_for:
         values["event_time"] = _mapped_time(values["event_time"], mapping)
+    if mapping.price_is == "line_total":
+        values["price"] = _unit_price(values["price"], values["quantity"])
+    if mapping.rows_are_distinct and "_line" in df.columns:
+        values["event_id"] = F.coalesce(values["event_id"], line_event_id())
+    if mapping.orders:
+        values["session_id"] = _order_id(values, mapping)
     return df.select(*[column.alias(name) for name, column in values.items()], *PASSTHROUGH)
 
 
@@ -171,7 +222,8 @@ FORMATS: tuple[str, ...] = (*FIXED_FORMATS, "mapped")
 def mapped_format(mapping: ColumnMapping) -> FeedFormat:
     """The `mapped` format of one mapping file."""
     columns = mapping.source_columns
-    return FeedFormat(f"mapped ({mapping.path})", columns, columns, lambda df: mapped(df, mapping))
+    return FeedFormat(f"mapped ({mapping.path})", columns, columns, lambda df: mapped(df, mapping),
+                      mapping.read, mapping.rows_are_distinct, mapping.time_floor or TIME_FLOOR)
 
 
 def feed_format(fmt: str, mapping: str | None = None) -> FeedFormat:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -20,15 +20,22 @@ from pyspark.sql import functions as F
 from journey import lake
 from journey.config import Settings
 from journey.errors import InputError
-from journey.ingest.adapters import FORMATS, ZONE_SUFFIX, feed_format, to_canonical
+from journey.ingest.adapters import (
+    FORMATS,
+    ZONE_SUFFIX,
+    content_event_id,
+    feed_format,
+    parsed_price,
+    parsed_quantity,
+    to_canonical,
+)
 from journey.ingest.sources import SourceError, read_source
-from journey.schemas import EVENT_COLUMNS, EVENT_TYPES
+from journey.schemas import EVENT_COLUMNS, EVENT_TYPES, TIME_FLOOR
 
 log = logging.getLogger(__name__)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 PRICE_CEILING = 50_000.0  # same default as QualityParams.price_ceiling
-TIME_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
 PRICED_EVENT_TYPES = ("add_to_cart", "purchase", "return")
 
 
@@ -65,12 +72,11 @@ class IngestResult:
 
 def _parse_columns(df: DataFrame) -> DataFrame:
     """Add typed `_ts`, `_price`, `_quantity` parsed from the text columns."""
-    quantity_text = F.nullif(F.trim(F.col("quantity")), F.lit(""))
     return df.withColumns(
         {
             "_ts": F.trim(F.col("event_time")).try_cast("timestamp"),
-            "_price": F.nullif(F.trim(F.col("price")), F.lit("")).try_cast("double"),
-            "_quantity": F.coalesce(quantity_text.try_cast("int"), F.when(quantity_text.isNull(), 1)),
+            "_price": parsed_price(F.col("price")),
+            "_quantity": parsed_quantity(F.col("quantity")),
         }
     )
 
@@ -80,13 +86,14 @@ def _blank(column: str) -> F.Column:
     return F.col(column).isNull() | (F.trim(F.col(column)) == "")
 
 
-def _rules(now: datetime) -> list[tuple[str, F.Column, F.Column]]:
-    """(reason, failing condition, detail) in the order they are checked."""
+def _rules(now: datetime, floor: date) -> list[tuple[str, F.Column, F.Column]]:
+    """(reason, failing condition, detail) in the order they are checked (`floor`: earliest UTC day accepted)."""
     ts_text = F.coalesce(F.col("event_time"), F.lit(""))
     price_text = F.coalesce(F.col("price"), F.lit(""))
     return [
         ("malformed_row", F.col("_corrupt_record").isNotNull(),
-         F.concat(F.lit("line has the wrong number of fields: "), F.col("_corrupt_record"))),
+         F.coalesce(F.col("_malformed"),
+                    F.concat(F.lit("line has the wrong number of fields: "), F.col("_corrupt_record")))),
         ("invalid_encoding", F.col("raw").contains("\ufffd"),
          F.lit("row holds bytes that are not UTF-8 text (shown as \ufffd in raw)")),
         ("missing_event_time", _blank("event_time"), F.lit("event_time is empty")),
@@ -96,8 +103,8 @@ def _rules(now: datetime) -> list[tuple[str, F.Column, F.Column]]:
          F.concat(F.lit("event_time '"), ts_text, F.lit("' has no time zone (expected Z or +hh:mm)"))),
         ("future_timestamp", F.col("_ts") > F.lit(now + FUTURE_TOLERANCE),
          F.concat(F.lit("event_time '"), ts_text, F.lit(f"' is after ingest time {now.isoformat()}"))),
-        ("timestamp_before_floor", F.col("_ts") < F.lit(TIME_FLOOR),
-         F.concat(F.lit("event_time '"), ts_text, F.lit(f"' is before {TIME_FLOOR.date().isoformat()}"))),
+        ("timestamp_before_floor", F.col("_ts") < F.lit(datetime.combine(floor, time(), UTC)),
+         F.concat(F.lit("event_time '"), ts_text, F.lit(f"' is before {floor.isoformat()}"))),
         ("missing_user_id", _blank("user_id"), F.lit("user_id is empty")),
         ("unknown_event_type", ~F.coalesce(F.col("event_type").isin(*EVENT_TYPES), F.lit(False)),
          F.concat(F.lit("event_type '"), F.coalesce(F.col("event_type"), F.lit("")),
@@ -117,11 +124,11 @@ def _rules(now: datetime) -> list[tuple[str, F.Column, F.Column]]:
     ]
 
 
-def classify(df: DataFrame, now: datetime) -> DataFrame:
+def classify(df: DataFrame, now: datetime, floor: date = TIME_FLOOR) -> DataFrame:
     """Add `reason` and `detail` (null for a valid row): the first rule the row fails."""
     parsed = _parse_columns(df)
     reason, detail = F.lit(None).cast("string"), F.lit(None).cast("string")
-    for code, failing, why in reversed(_rules(now)):
+    for code, failing, why in reversed(_rules(now, floor)):
         failing = F.coalesce(failing, F.lit(False))
         reason = F.when(failing, F.lit(code)).otherwise(reason)
         detail = F.when(failing, why).otherwise(detail)
@@ -136,10 +143,7 @@ def staged_rows(classified: DataFrame) -> DataFrame:
     rows without an event_id get one from a hash of their raw text here, while it is still there.
     Typed columns of rejected rows are not used.
     """
-    event_id = F.coalesce(
-        F.nullif(F.trim(F.col("event_id")), F.lit("")),
-        F.concat(F.lit("h"), F.substring(F.sha2(F.col("raw"), 256), 1, 24)),
-    )
+    event_id = F.coalesce(F.nullif(F.trim(F.col("event_id")), F.lit("")), content_event_id(F.col("raw")))
     return classified.select(
         event_id.alias("event_id"),
         F.col("_ts").alias("event_time"),
@@ -218,7 +222,7 @@ def run_ingest(
         raw, files = read_source(spark, source, feed)
     except (SourceError, ValueError) as exc:
         raise IngestError(str(exc)) from exc
-    staged = staged_rows(classify(to_canonical(raw, feed), now)).persist(StorageLevel.MEMORY_AND_DISK)
+    staged = staged_rows(classify(to_canonical(raw, feed), now, feed.time_floor)).persist(StorageLevel.MEMORY_AND_DISK)
     counts = _reason_counts(staged)
     if not counts:
         staged.unpersist()
