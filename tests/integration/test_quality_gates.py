@@ -211,6 +211,15 @@ def test_a_single_day_at_ten_times_the_trailing_median_still_fails(spark, settin
         assert cur.fetchall() == [("1 unexpected of 1 (100.00 %): [10.0]",)]
 
 
+def test_old_history_passes_the_time_floor(spark, settings, tmp_path):
+    source = write_views(tmp_path, "cdnow", {date(1997, 1, 1): 10})  # the CDNOW log starts here
+    result = run_ingest(spark, settings, source, "canonical", "dq-1997", now=NOW)
+    assert (result.curated, result.quarantined) == (10, 0)
+    outcomes = check_events(spark, settings, result, QualityParams(), NOW)
+    floor = [o for o in outcomes if o.column_name == "event_time" and o.expectation.endswith("between")]
+    assert [(o.success, o.observed_value) for o in floor] == [(True, "0 unexpected of 10 (0.00 %)")]
+
+
 def test_every_recorded_check_has_an_observed_value(settings):
     with warehouse.connect(settings) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*), count(*) FILTER (WHERE coalesce(observed_value, '') = '') "

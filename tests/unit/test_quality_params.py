@@ -130,3 +130,9 @@ def test_transactions_expect_guest_lines_on_top_of_the_given_reasons():
     assert QualityParams().expected_reasons("canonical") == ()
     assert QualityParams(expected_quarantine_reasons=("invalid_quantity",)).expected_reasons("transactions") == (
         "invalid_quantity", "missing_user_id")
+
+
+def test_time_floor_is_1970_and_never_later_than_the_ingests():
+    assert QualityParams().time_floor == datetime(1970, 1, 1)
+    assert QualityParams().floor_for("1900-01-01") == datetime(1900, 1, 1)  # a mapping's earlier floor
+    assert QualityParams().floor_for("2000-01-01") == datetime(1970, 1, 1)

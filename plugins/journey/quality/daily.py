@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import date, datetime, timedelta
 
@@ -52,7 +53,8 @@ def check_events(spark: SparkSession, settings: Settings, result: IngestResult, 
     if batch_dates:
         curated = spark.read.parquet(result.curated_path)
         batch = curated.where(F.col("event_date").isin(*batch_dates))
-        frames += [("events_contract", batch, suites.events_suite(params, now)),
+        floor = dataclasses.replace(params, time_floor=params.floor_for(result.time_floor))
+        frames += [("events_contract", batch, suites.events_suite(floor, now)),
                    volume_check(spark, curated, batch_dates, params)]
     return gate(settings, result.run_id, "events", frames)
 

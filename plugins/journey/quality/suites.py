@@ -9,10 +9,10 @@ Datasets are prepared by `prepare_*` helpers that add the derived columns some r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from journey.errors import InputError
-from journey.schemas import CURATED_EVENT_COLUMNS, EVENT_TYPES, LIFECYCLE_STAGES, REJECT_REASONS
+from journey.schemas import CURATED_EVENT_COLUMNS, EVENT_TYPES, LIFECYCLE_STAGES, REJECT_REASONS, TIME_FLOOR
 
 ERROR, WARN = "error", "warn"
 BACKFILL_MODES = ("auto", "on", "off")
@@ -39,7 +39,7 @@ class QualityParams:
     """Thresholds of the gates (defaults are what the daily DAG uses)."""
 
     price_ceiling: float = 50_000.0
-    time_floor: datetime = datetime(1970, 1, 1)  # follows the ingest's timestamp floor: old history is real
+    time_floor: datetime = datetime.combine(TIME_FLOOR, time())  # the ingest's floor: old history is real
     max_quarantine_share: float = 0.05
     expected_quarantine_reasons: tuple[str, ...] = ()
     volume_band: tuple[float, float] = (0.5, 2.0)
@@ -70,6 +70,10 @@ class QualityParams:
     def expected_reasons(self, fmt: str) -> tuple[str, ...]:
         """Reasons left out of the share: the given ones plus those of the feed format."""
         return tuple(dict.fromkeys((*self.expected_quarantine_reasons, *FORMAT_EXPECTED_REASONS.get(fmt, ()))))
+
+    def floor_for(self, ingest_floor: str) -> datetime:
+        """The events' time floor: never later than the floor the ingest applied (a mapping may set one)."""
+        return min(self.time_floor, datetime.combine(date.fromisoformat(ingest_floor), time()))
 
     def is_backfill(self, batch_days: int) -> bool:
         """Whether a batch spanning `batch_days` calendar days is checked as a backfill."""
