@@ -109,6 +109,14 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(users=args.users, days=args.days, seed=args.seed)
 
 
+def _run(args: argparse.Namespace) -> int:
+    """journey run DAG: one DAG run on this machine, as `make demo` runs the daily DAG."""
+    from journey.orchestration.local_run import run_and_summarise, run_conf
+
+    conf = run_conf(args.param, source=args.source, format=args.format, mapping=args.mapping, users=args.users)
+    return run_and_summarise(get_settings(), args.dag, args.date, conf)
+
+
 def _airflow(args: argparse.Namespace) -> int:
     """journey airflow: serve Airflow locally with this project's DAGs until Ctrl-C."""
     from journey.orchestration.airflow_server import run_foreground
@@ -236,6 +244,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=_positive, default=30)
     demo.add_argument("--seed", type=_seed, default=7)
     demo.set_defaults(func=_demo)
+
+    run = sub.add_parser("run", help="run a DAG on this machine (airflow dags test), progress per task, summary at the end")
+    run.add_argument("dag", help="daily, train or campaign (or a DAG id)")
+    run.add_argument("--source", default="", help="daily: file or folder of events (default: $JOURNEY_HOME/inbox/events)")
+    run.add_argument("--format", default="", help="daily: canonical, rees46, transactions or mapped (docs/formats.md)")
+    run.add_argument("--mapping", default="", help="daily: YAML column mapping for --format mapped")
+    run.add_argument("--users", default="", help="daily: users CSV (optional)")
+    run.add_argument("--date", type=_date, default=date.today(), help="logical date = snapshot date (default: today)")
+    run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                     help="any DAG Param, repeatable; JSON values allowed (e.g. --param max_quarantine_share=0.3)")
+    run.set_defaults(func=_run)
 
     air = sub.add_parser("airflow", help="serve Airflow (api-server, scheduler, dag-processor, triggerer) until Ctrl-C")
     air.set_defaults(func=_airflow)
