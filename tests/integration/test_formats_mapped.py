@@ -120,6 +120,7 @@ def test_a_whitespace_file_without_header_keeps_every_line(spark, settings, tmp_
     result = run_ingest(spark, settings, str(source), "mapped", "ws-1", now=NOW, mapping=str(CDNOW_MAPPING))
 
     assert (result.rows_read, result.curated, result.quarantined, result.duplicates) == (5, 3, 2, 0)
+    assert result.time_floor == "1990-01-01"  # recorded for the events gate
     rejected = {r["reason"]: r for r in spark.read.parquet(result.quarantine_path).collect()}
     assert rejected["malformed_row"]["detail"] == (
         "line 4 has 4 field(s), expected 5 (full_customer_id, customer_id, date, number_of_cds, dollar_value): "
@@ -156,6 +157,7 @@ def test_identical_lines_are_kept_when_rows_are_distinct(spark, settings, tmp_pa
     result = run_ingest(spark, settings, str(source), "mapped", "d-1", now=NOW, mapping=str(mapping))
 
     assert (result.rows_read, result.curated, result.quarantined, result.duplicates) == (4, curated, 0, duplicates)
+    assert result.time_floor == "1970-01-01"  # the default floor
     rows = spark.read.parquet(lake.path(settings, lake.CURATED_EVENTS)).collect()
     assert sorted(r["user_id"] for r in rows) == (["c1", "c1", "c1", "c2"] if distinct == "true" else ["c1", "c2"])
     assert len({r["session_id"] for r in rows}) == curated  # per_row: each line its own order

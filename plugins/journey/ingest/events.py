@@ -64,6 +64,7 @@ class IngestResult:
     curated_path: str = ""
     quarantine_path: str = ""
     mapping: str = ""  # mapping file of the `mapped` format
+    time_floor: str = TIME_FLOOR.isoformat()  # earliest event day accepted (the mapping's timestamp.floor, if set)
 
     def as_dict(self) -> dict:
         """Plain dict for JSON."""
@@ -267,6 +268,7 @@ def run_ingest(
         curated_path=curated_path,
         quarantine_path=quarantine_target,
         mapping=mapping or "",
+        time_floor=feed.time_floor.isoformat(),
     )
     lake.write_json(lake.run_summary_path(settings, "ingest_events", run_id), result.as_dict())
     return result
