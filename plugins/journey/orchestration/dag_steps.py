@@ -12,6 +12,7 @@ from pathlib import Path
 
 from journey.config import Settings, get_settings
 from journey.orchestration.submit import JourneySparkSubmitOperator
+from journey.runtime.spark import driver_log_conf
 
 SETTINGS = get_settings()  # environment only: no I/O at parse time
 
@@ -35,5 +36,5 @@ def spark_job(task_id: str, script: Path, args: list[str], name: str | None = No
         application_args=args,
         env_vars={"PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)},
         driver_memory=SETTINGS.driver_memory,
-        conf={"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false"},
+        conf={"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false", **driver_log_conf()},
     )

@@ -70,9 +70,13 @@ def _context(settings: Settings):
     """File-backed GX context in the reports folder (created on first use)."""
     import great_expectations as gx
 
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     root = dq_root(settings)
     root.mkdir(parents=True, exist_ok=True)
-    return gx.get_context(mode="file", project_root_dir=str(root))
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no bars in task logs
+    return context
 
 
 def _batch_definition(context, dataset: str):

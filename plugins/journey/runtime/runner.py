@@ -13,7 +13,7 @@ from journey.errors import InputError, JourneyError
 def setup_logging() -> None:
     """Plain, timestamped log lines on stderr."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("py4j", "pyspark", "pgserver"):
+    for noisy in ("py4j", "pyspark", "pgserver", "great_expectations"):  # their INFO lines drown ours
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

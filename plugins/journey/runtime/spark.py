@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from journey.config import Settings, get_settings
 from journey.runtime.javacheck import ensure_java_home
@@ -24,11 +25,17 @@ BASE_CONF: dict[str, str] = {
     "spark.sql.adaptive.enabled": "true",
     "spark.log.structuredLogging.enabled": "false",
 }
+LOG_CONF = Path(__file__).with_name("log4j2.properties")  # Spark at WARN: task logs show our INFO lines
+
+
+def driver_log_conf() -> dict[str, str]:
+    """The driver JVM option that loads LOG_CONF (Spark's start-up INFO lines stay out of task logs)."""
+    return {"spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG_CONF.as_uri()}"}
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
     """Spark configuration for Journey jobs, from the settings."""
-    return {**BASE_CONF, "spark.sql.shuffle.partitions": str(settings.shuffle_partitions)}
+    return {**BASE_CONF, **driver_log_conf(), "spark.sql.shuffle.partitions": str(settings.shuffle_partitions)}
 
 
 def get_spark(app_name: str, settings: Settings | None = None):
