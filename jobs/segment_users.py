@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  #{row['segment_id']} {row['segment_name']}: {row['users']:,} users, "
               f"{row['revenue_share']:.0%} of revenue")
     print(f"  previous snapshot: {previous or 'none (first run)'}")
+    if "view" in result.absent:
+        print("  note: no page views in the feed (sessions are orders): names use value, frequency and recency only")
     if result.clustering.constant:
         print(f"  note: feature(s) without variation, so without a say in the segments (e.g. no carts or coupons "
               f"in a transaction-only feed): {', '.join(result.clustering.constant)}")

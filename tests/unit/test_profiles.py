@@ -22,7 +22,22 @@ from pyspark.sql.types import (
 )
 from pyspark.testing import assertDataFrameEqual, assertSchemaEqual
 
-from journey.profiles.build import PROFILE_COLUMNS, ProfileParams, build_profiles, rfm_label, score, user_aggregates
+from journey.errors import InputError
+from journey.profiles.build import (
+    PROFILE_COLUMNS,
+    Cadence,
+    LifecycleRules,
+    ProfileParams,
+    build_profiles,
+    build_profiles_with_cadence,
+    estimate_cadence,
+    left_out,
+    lifecycle_stage,
+    purchase_gap,
+    rfm_label,
+    score,
+    user_aggregates,
+)
 from journey.runtime.spark import shared_exchanges
 from journey.schemas import CURATED_EVENT_COLUMNS, ddl
 
@@ -160,6 +175,99 @@ def test_lifecycle_stages(profile_frame):
         Row(user_id="u3", lifecycle_stage="loyal"), Row(user_id="u4", lifecycle_stage="new"),
         Row(user_id="u5", lifecycle_stage="new"),
     ])
+
+
+def test_a_given_cadence_sets_the_stages(spark):
+    # T = 1 day. u1: gap (Oct 8 − Oct 1) / 1 = 7 → g = 7, bought 2 days ago, 2 orders → active; u2: non-buyer
+    # quiet 39 days > 3 → churned; u3: 3 orders over 1 day → g = max(1, 0.5) = 1, bought today → loyal;
+    # u4: first seen 1 day ago ≤ T → new; u5: quiet 3 days (not > 3), first seen 3 days ago, no orders → active.
+    events = spark.createDataFrame(EVENTS, ddl(CURATED_EVENT_COLUMNS))
+    users = spark.createDataFrame(USERS, "user_id string, signup_date date")
+    profiles, cadence = build_profiles_with_cadence(events, users, ProfileParams(snapshot_date=SNAPSHOT, cadence_days=1))
+    assert cadence == Cadence(1.0)
+    assertDataFrameEqual(profiles.select("user_id", "lifecycle_stage"), [
+        Row(user_id="u1", lifecycle_stage="active"), Row(user_id="u2", lifecycle_stage="churned"),
+        Row(user_id="u3", lifecycle_stage="loyal"), Row(user_id="u4", lifecycle_stage="new"),
+        Row(user_id="u5", lifecycle_stage="active"),
+    ])
+
+
+BUYERS = [  # user, orders, first and last purchase day (January 2026)
+    ("a", 3, 1, 21),  # 20 days over 2 gaps → 10
+    ("b", 2, 1, 31),  # → 30
+    ("c", 5, 1, 21),  # 20 days over 4 gaps → 5
+    ("d", 1, 5, 5),  # one order: no gap
+    ("e", 0, None, None),  # never bought
+]
+
+
+def buyer_frame(spark):
+    """BUYERS with their purchase_gap_days."""
+    rows = [(u, n, f and datetime(2026, 1, f, 9, tzinfo=UTC), la and datetime(2026, 1, la, 17, tzinfo=UTC))
+            for u, n, f, la in BUYERS]
+    frame = spark.createDataFrame(rows, "user_id string, frequency long, first_purchase timestamp, last_purchase timestamp")
+    return frame.withColumn("purchase_gap_days", purchase_gap())
+
+
+def test_cadence_is_the_median_gap_of_repeat_buyers(spark):
+    buyers = buyer_frame(spark)
+    gaps = {r["user_id"]: r["purchase_gap_days"] for r in buyers.collect()}
+    assert gaps == {"a": 10.0, "b": 30.0, "c": 5.0, "d": None, "e": None}
+    assert estimate_cadence(buyers, LifecycleRules(min_repeat_buyers=3)) == Cadence(10.0, 3)
+
+
+def test_too_few_repeat_buyers_fall_back_to_fixed_days(spark):
+    cadence = estimate_cadence(buyer_frame(spark), LifecycleRules(min_repeat_buyers=4))
+    assert cadence == Cadence(None, 3)
+    assert "fixed day thresholds (only 3 repeat buyers" in cadence.describe()
+    assert Cadence(42.0, 812).describe() == "cadence T = 42 days (median gap of 812 repeat buyers)"
+
+
+STAGE_COLUMNS = "user_id string, days_since_last_event int, tenure_days int, frequency long, recency_days int, " \
+                "purchase_gap_days double"
+
+
+@pytest.mark.parametrize(("cadence", "rows"), [
+    (Cadence(10.0, 50), [  # T = 10, g = max(T, own gap): new ≤ T, at_risk recency > 1.5·g, churned quiet > 3·g
+        ("quiet_3T", 30, 100, 1, 30, None, "at_risk"), ("quiet_past_3T", 31, 100, 1, 31, None, "churned"),
+        ("tenure_T", 0, 10, 1, 0, None, "new"), ("tenure_past_T", 0, 11, 1, 0, None, "active"),
+        ("loyal_1.5T", 15, 200, 3, 15, 5.0, "loyal"), ("late_past_1.5T", 16, 200, 3, 16, 5.0, "at_risk"),
+        ("slow_own_gap", 30, 200, 4, 30, 20.0, "loyal"), ("slow_past_3g", 61, 200, 4, 61, 20.0, "churned"),
+        ("browser_3T", 30, 50, 0, None, None, "active"), ("browser_past_3T", 31, 50, 0, None, None, "churned"),
+        ("bought_long_ago_browses", 2, 100, 1, 20, None, "at_risk"),
+    ]),
+    (Cadence(None, 3), [  # fixed: churned quiet > 21 days, new ≤ 14, at_risk recency > 14
+        ("quiet_21", 21, 100, 1, 21, None, "at_risk"), ("quiet_22", 22, 100, 1, 22, None, "churned"),
+        ("tenure_14", 0, 14, 1, 0, None, "new"), ("loyal_14", 14, 100, 3, 14, 40.0, "loyal"),
+        ("recent_15", 15, 100, 3, 15, 40.0, "at_risk"), ("two_orders", 3, 100, 2, 3, 40.0, "active"),
+    ]),
+])
+def test_lifecycle_stage_boundaries(spark, cadence, rows):
+    frame = spark.createDataFrame([r[:-1] for r in rows], STAGE_COLUMNS)
+    staged = frame.select("user_id", lifecycle_stage(LifecycleRules(), cadence).alias("stage"))
+    assertDataFrameEqual(staged, [Row(user_id=r[0], stage=r[-1]) for r in rows])
+
+
+def test_lookback_zero_keeps_all_history(spark):
+    old = event("e30", datetime(2024, 1, 1, 12, tzinfo=UTC), "u6", "s30", "purchase", "p9", "grocery.tea", "leaf", 20.0)
+    events = spark.createDataFrame([*EVENTS, old], ddl(CURATED_EVENT_COLUMNS))
+    everything, month = ProfileParams(snapshot_date=SNAPSHOT), ProfileParams(snapshot_date=SNAPSHOT, lookback_days=30)
+
+    all_history = {r["user_id"]: r["frequency"] for r in build_profiles(events, None, everything).collect()}
+    last_month = {r["user_id"] for r in build_profiles(events, None, month).collect()}
+
+    assert everything.lookback_days == 0
+    assert all_history == {"u1": 2, "u2": 0, "u3": 3, "u4": 0, "u5": 0, "u6": 1}  # e14 after the snapshot: out
+    assert last_month == {"u1", "u3", "u4", "u5"}  # the window is Sep 11..Oct 10
+    assert left_out(events, everything) == (0, 0)
+    assert left_out(events, month) == (2, 2)  # e10 of u2 (Sep 1) and e30 of u6
+
+
+def test_negative_lookback_or_cadence_is_rejected():
+    with pytest.raises(InputError, match="lookback_days"):
+        ProfileParams(snapshot_date=SNAPSHOT, lookback_days=-1)
+    with pytest.raises(InputError, match="cadence_days"):
+        ProfileParams(snapshot_date=SNAPSHOT, cadence_days=-3)
 
 
 def test_rfm_scores_among_buyers(profiles):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from journey.profiles.segments import match_ids, name_segments
+from journey.profiles.segments import match_ids, name_segments, segment_name
 
 FEATURES = ["log_orders", "log_monetary"]
 STD = [1.0, 1.0]
@@ -66,3 +66,42 @@ def test_duplicate_names_are_numbered():
     assert names[1] == "Low-value shoppers · apparel"
     assert names[2] == "Low-value shoppers · apparel #2"
     assert len(set(names.values())) == 4
+
+
+def population(centroids: dict[int, dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean and standard deviation of each feature over the centroids (1 where constant)."""
+    features = list(next(iter(centroids.values())))
+    n = len(centroids)
+    mean = {f: sum(c[f] for c in centroids.values()) / n for f in features}
+    std = {f: (sum((c[f] - mean[f]) ** 2 for c in centroids.values()) / n) ** 0.5 or 1.0 for f in features}
+    return mean, std
+
+
+BROWSE_WORDS = ("brows", "visit", "decisive")
+
+
+def test_a_transaction_only_feed_is_named_by_value_frequency_and_recency():
+    # Order lines: every session is an invoice (conversion 1, a few invoices are returns only), no categories.
+    # The top cluster has a few more sessions than orders, which a click-stream reading calls "browsers".
+    centroids = {
+        1: centroid(orders=8.6, money=3000, days=30, sessions=9.5, conversion=1.0, electronics=0.0, apparel=0.0),
+        2: centroid(orders=1, money=40, days=400, sessions=1, conversion=1.0, electronics=0.0, apparel=0.0),
+        3: centroid(orders=2, money=150, days=100, sessions=2, conversion=1.0, electronics=0.0, apparel=0.0),
+    }
+    mean, std = population(centroids)
+
+    as_clicks = name_segments(centroids, mean, std)
+    names = name_segments(centroids, mean, std, absent=("view", "add_to_cart"))
+
+    assert as_clicks[1] == "High-value browsers"
+    # z of log orders: 1.37 / −0.99 / −0.37; of log days since the last event: −1.20 / 1.25 / −0.06
+    assert names == {1: "High-value frequent buyers, recent", 2: "Low-value one-time buyers, lapsing",
+                     3: "Mid-value repeat buyers"}
+    assert not [n for n in names.values() if any(w in n.lower() for w in BROWSE_WORDS)]
+
+
+def test_non_buyers_of_a_transaction_only_feed_are_customers_not_visitors():
+    quiet = centroid(orders=0, money=0, days=300, sessions=1, conversion=0.0)
+    z = {f: 0.0 for f in quiet} | {"log_days_since_last_event": 1.0}
+    assert segment_name(quiet, z, "Low-value", visits=False) == "Non-buying customers, lapsing · apparel"
+    assert segment_name(quiet, z, "Low-value") == "Non-buying dormant visitors · apparel"

@@ -18,14 +18,18 @@ Definitions (documented in docs/profiles.md):
 - preferred_hour: the UTC hour with most events (earliest hour on ties).
 - RFM scores 1–5: quintile thresholds over buyers (exact quantiles); recency inverted;
   non-buyers score 1/1/1 and get the RFM label `prospect`.
-- lifecycle stage, first rule that matches (thresholds in LifecycleRules):
-  churned (no event for more than churn_days) → new (tenure ≤ new_days) → loyal (≥ loyal_orders
-  orders and last purchase within at_risk_days) → at_risk (bought before, last purchase more
-  than at_risk_days ago) → active (everyone else).
+- lifecycle stage, measured against the feed's purchase cadence T (the median over repeat buyers
+  of their mean gap between purchases, `estimate_cadence`) and each buyer's own gap g = max(T, the
+  user's mean gap); first rule that matches: churned (no event for more than 3·g) → new (tenure
+  ≤ T) → loyal (≥ loyal_orders orders and last purchase within 1.5·g) → at_risk (bought, last
+  purchase more than 1.5·g ago) → active (everyone else). With fewer than 30 repeat buyers T
+  cannot be estimated and the fixed day thresholds of LifecycleRules apply instead.
+- look-back 0 (the default): all history up to the snapshot.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from functools import reduce
@@ -33,7 +37,10 @@ from functools import reduce
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from journey.errors import InputError
 from journey.runtime.spark import shared_exchanges
+
+log = logging.getLogger(__name__)
 
 EVENT_WEIGHTS = {"add_to_cart": 3.0, "purchase": 5.0}
 UNKNOWN = "unknown"
@@ -56,12 +63,15 @@ RFM_SEGMENTS: tuple[tuple[str, tuple[int, int], tuple[int, int]], ...] = (
 
 @dataclass(frozen=True)
 class LifecycleRules:
-    """Day and order thresholds of the lifecycle stages."""
+    """Thresholds of the lifecycle stages: in purchase gaps (cadence rule) and fixed days (fallback)."""
 
+    loyal_orders: int = 3
+    late_gaps: float = 1.5  # at_risk: last purchase more than this many gaps ago
+    churn_gaps: float = 3.0  # churned: no event for more than this many gaps
+    min_repeat_buyers: int = 30  # fewer: the cadence is not estimated, the fixed days below apply
     new_days: int = 14
     churn_days: int = 21
     at_risk_days: int = 14
-    loyal_orders: int = 3
 
 
 @dataclass(frozen=True)
@@ -69,8 +79,32 @@ class ProfileParams:
     """Inputs of a profile build besides the data."""
 
     snapshot_date: date
-    lookback_days: int = 365
+    lookback_days: int = 0  # 0: all history up to the snapshot
     lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
+    cadence_days: float | None = None  # None: estimated from the feed; 0: the fixed day thresholds
+
+    def __post_init__(self) -> None:
+        """Reject a negative look-back or cadence."""
+        if self.lookback_days is not None and self.lookback_days < 0:
+            raise InputError(f"lookback_days must be 0 (all history) or more, got {self.lookback_days}")
+        if self.cadence_days is not None and self.cadence_days < 0:
+            raise InputError(f"cadence_days must be positive, 0 (fixed thresholds) or None, got {self.cadence_days}")
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """The purchase cadence T the lifecycle stages are measured in (days None: the fixed day thresholds)."""
+
+    days: float | None
+    repeat_buyers: int | None = None  # buyers with 2+ orders it was estimated from; None: given
+
+    def describe(self) -> str:
+        """One line saying which lifecycle rule applies and why."""
+        if self.days is None:
+            given = "as asked" if self.repeat_buyers is None else f"only {self.repeat_buyers:,} repeat buyers"
+            return f"fixed day thresholds ({given}, too few to estimate a purchase cadence)"
+        source = "given" if self.repeat_buyers is None else f"median gap of {self.repeat_buyers:,} repeat buyers"
+        return f"cadence T = {self.days:g} days ({source})"
 
 
 PROFILE_COLUMNS = (
@@ -93,12 +127,23 @@ def absent_behaviour(profiles: DataFrame) -> list[str]:
     return [event_type for column, event_type in BEHAVIOUR_COUNTS.items() if not totals[column]]
 
 
+def _before_window(params: ProfileParams) -> F.Column:
+    """Events before the look-back window (never any with look-back 0)."""
+    if not params.lookback_days:
+        return F.lit(False)
+    return F.col("event_date") <= F.date_sub(F.lit(params.snapshot_date), params.lookback_days)
+
+
 def window_events(events: DataFrame, params: ProfileParams) -> DataFrame:
-    """Events inside the look-back window that ends on (and includes) the snapshot date."""
-    end = F.lit(params.snapshot_date)
-    return events.where(
-        (F.col("event_date") <= end) & (F.col("event_date") > F.date_sub(end, params.lookback_days))
-    )
+    """Events inside the look-back window that ends on (and includes) the snapshot date (0: all history)."""
+    return events.where((F.col("event_date") <= F.lit(params.snapshot_date)) & ~_before_window(params))
+
+
+def left_out(events: DataFrame, params: ProfileParams) -> tuple[int, int]:
+    """Event rows and distinct users before the look-back window, which the profiles leave out."""
+    row = events.where(_before_window(params)).agg(
+        F.count("*").alias("rows"), F.countDistinct("user_id").alias("users")).first()
+    return int(row["rows"]), int(row["users"])
 
 
 PROFILED_COLUMNS = ("user_id", "session_id", "event_type", "event_time", "price", "quantity", "category", "brand")
@@ -132,6 +177,7 @@ def sessions_of(events: DataFrame) -> DataFrame:
         F.max("event_time").alias("last_seen"),
         *[_count(event_type).alias(column) for column, event_type in EVENT_COUNTS.items()],
         F.sum(F.when(is_purchase, value).when(F.col("event_type") == "return", -value).otherwise(0.0)).alias("spend"),
+        F.min(F.when(is_purchase, F.col("event_time"))).alias("first_purchase"),
         F.max(F.when(is_purchase, F.col("event_time"))).alias("last_purchase"),
         F.max(F.col("event_type") == "add_to_cart").alias("has_cart"),
         F.max(is_purchase).alias("has_purchase"),
@@ -140,7 +186,7 @@ def sessions_of(events: DataFrame) -> DataFrame:
 
 
 def activity(sessions: DataFrame) -> DataFrame:
-    """Per user, from sessions_of: first/last seen, sessions, event counts, money, last purchase,
+    """Per user, from sessions_of: first/last seen, sessions, event counts, money, first/last purchase,
     orders (frequency), sessions with a cart, carted sessions that bought, orders with a coupon."""
     return sessions.groupBy("user_id").agg(
         F.min("first_seen").alias("first_seen"),
@@ -148,6 +194,7 @@ def activity(sessions: DataFrame) -> DataFrame:
         F.count("*").alias("sessions"),
         *[F.sum(column).alias(column) for column in EVENT_COUNTS],
         F.greatest(F.sum("spend"), F.lit(0.0)).alias("monetary"),  # a return of an earlier order cannot go below 0
+        F.min("first_purchase").alias("first_purchase"),
         F.max("last_purchase").alias("last_purchase"),
         F.count_if(F.col("has_purchase")).alias("frequency"),
         F.count_if(F.col("has_cart")).alias("cart_sessions"),
@@ -254,13 +301,37 @@ def add_rfm(profiles: DataFrame) -> DataFrame:
     )
 
 
-def lifecycle_stage(rules: LifecycleRules) -> F.Column:
-    """Lifecycle stage from tenure, activity recency, purchase recency and orders."""
+def purchase_gap() -> F.Column:
+    """A repeat buyer's mean days between orders: (last − first purchase day) / (orders − 1); null below 2 orders."""
+    span = F.datediff(F.to_date("last_purchase"), F.to_date("first_purchase"))
+    return F.when(F.col("frequency") >= 2, span / (F.col("frequency") - 1))
+
+
+def estimate_cadence(profiles: DataFrame, rules: LifecycleRules) -> Cadence:
+    """The feed's cadence T: median `purchase_gap_days` over repeat buyers (at least 1 day), in one aggregate row;
+    days None when fewer than rules.min_repeat_buyers buyers have 2+ orders."""
+    row = profiles.agg(
+        F.count_if(F.col("frequency") >= 2).alias("repeat_buyers"),
+        F.percentile_approx("purchase_gap_days", 0.5).alias("median_gap"),
+    ).first()
+    repeat = int(row["repeat_buyers"] or 0)
+    if repeat < rules.min_repeat_buyers:
+        return Cadence(None, repeat)
+    return Cadence(max(1.0, round(float(row["median_gap"]), 1)), repeat)
+
+
+def lifecycle_stage(rules: LifecycleRules, cadence: Cadence) -> F.Column:
+    """Lifecycle stage from tenure, activity recency, purchase recency, orders and `purchase_gap_days`."""
+    if cadence.days is None:
+        new, churn, late = F.lit(rules.new_days), F.lit(rules.churn_days), F.lit(rules.at_risk_days)
+    else:
+        gap = F.greatest(F.lit(cadence.days), F.coalesce(F.col("purchase_gap_days"), F.lit(cadence.days)))
+        new, churn, late = F.lit(cadence.days), gap * rules.churn_gaps, gap * rules.late_gaps
     return (
-        F.when(F.col("days_since_last_event") > rules.churn_days, "churned")
-        .when(F.col("tenure_days") <= rules.new_days, "new")
-        .when((F.col("frequency") >= rules.loyal_orders) & (F.col("recency_days") <= rules.at_risk_days), "loyal")
-        .when((F.col("frequency") >= 1) & (F.col("recency_days") > rules.at_risk_days), "at_risk")
+        F.when(F.col("days_since_last_event") > churn, "churned")
+        .when(F.col("tenure_days") <= new, "new")
+        .when((F.col("frequency") >= rules.loyal_orders) & (F.col("recency_days") <= late), "loyal")
+        .when((F.col("frequency") >= 1) & (F.col("recency_days") > late), "at_risk")
         .otherwise("active")
     )
 
@@ -274,6 +345,23 @@ def user_aggregates(events: DataFrame, params: ProfileParams) -> DataFrame:
 
 def build_profiles(events: DataFrame, users: DataFrame | None, params: ProfileParams) -> DataFrame:
     """One profile row per user active in the window (PROFILE_COLUMNS, in that order)."""
+    return build_profiles_with_cadence(events, users, params)[0]
+
+
+def cadence_for(profiles: DataFrame, params: ProfileParams) -> Cadence:
+    """The cadence of the params (0: fixed thresholds) or, when None, the one estimated from the profiles."""
+    if params.cadence_days is None:
+        cadence = estimate_cadence(profiles, params.lifecycle)
+    else:
+        cadence = Cadence(params.cadence_days or None)
+    log.info("lifecycle: %s", cadence.describe())
+    return cadence
+
+
+def build_profiles_with_cadence(
+    events: DataFrame, users: DataFrame | None, params: ProfileParams
+) -> tuple[DataFrame, Cadence]:
+    """build_profiles, and the purchase cadence its lifecycle stages were measured in."""
     snapshot = F.lit(params.snapshot_date)
     joined = user_aggregates(events, params)
     if users is not None:
@@ -291,6 +379,7 @@ def build_profiles(events: DataFrame, users: DataFrame | None, params: ProfilePa
             "tenure_days": F.datediff(snapshot, first_day),
             "days_since_last_event": F.datediff(snapshot, F.to_date("last_seen")),
             "recency_days": F.datediff(snapshot, F.to_date("last_purchase")),
+            "purchase_gap_days": purchase_gap(),
             "avg_order_value": _ratio("monetary", "frequency"),
             "conversion_rate": _ratio("frequency", "sessions"),
             "cart_abandonment_rate": F.when(
@@ -303,7 +392,8 @@ def build_profiles(events: DataFrame, users: DataFrame | None, params: ProfilePa
     # and kept by the executors until the DataFrame is dropped, instead of aggregating the events twice.
     with shared_exchanges(events.sparkSession):
         derived = derived.localCheckpoint(eager=True)
-    staged = add_rfm(derived).withColumn("lifecycle_stage", lifecycle_stage(params.lifecycle))
+    cadence = cadence_for(derived, params)
+    staged = add_rfm(derived).withColumn("lifecycle_stage", lifecycle_stage(params.lifecycle, cadence))
     return staged.withColumn("preferred_hour", F.col("preferred_hour").cast("smallint")).select(
         *PROFILE_COLUMNS
-    )
+    ), cadence

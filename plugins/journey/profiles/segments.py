@@ -7,13 +7,16 @@
   fitting, and the seed is fixed, so shuffled input gives the same clusters.
 - Stable ids: new centroids are matched to the previous snapshot's (Hungarian assignment
   on standardised distance); a match farther than `match_distance` starts a new id.
-- Names: read from the centroid (value tier, dominant behaviour, favourite category).
+- Names: read from the centroid (value tier, dominant behaviour, favourite category), with only
+  the traits the feed can show: without views, sessions are orders, so a transaction-only feed
+  is named by value, frequency and recency, never by browsing, visits or conversion.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +24,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from journey.errors import InputError
+from journey.profiles.build import absent_behaviour
 
 
 def base_features() -> dict[str, F.Column]:
@@ -164,9 +168,8 @@ def match_ids(
     return mapping
 
 
-def segment_name(centroid: dict[str, float], z: dict[str, float], value_tier: str) -> str:
-    """Readable name from a centroid: value tier, dominant behaviour and favourite category."""
-    orders = math.expm1(centroid["log_orders"])
+def _click_stream_head(orders: float, z: dict[str, float], value_tier: str) -> str:
+    """Value tier and dominant behaviour of a feed with page views (sessions are visits)."""
     traits = {
         "deal seekers": z["coupon_usage_rate"],
         "lapsing": z["log_days_since_last_event"],
@@ -177,11 +180,29 @@ def segment_name(centroid: dict[str, float], z: dict[str, float], value_tier: st
     if orders < 0.3:
         trait = "dormant visitors" if traits["lapsing"] > TRAIT_THRESHOLD else (
             "frequent browsers" if traits["browsers"] > TRAIT_THRESHOLD else "occasional browsers")
-        head = f"Non-buying {trait}"
-    else:
-        trait, strength = max(traits.items(), key=lambda kv: kv[1])
-        trait = trait if strength > TRAIT_THRESHOLD else "shoppers"
-        head = f"{value_tier} {'buyers, lapsing' if trait == 'lapsing' else trait}"
+        return f"Non-buying {trait}"
+    trait, strength = max(traits.items(), key=lambda kv: kv[1])
+    trait = trait if strength > TRAIT_THRESHOLD else "shoppers"
+    return f"{value_tier} {'buyers, lapsing' if trait == 'lapsing' else trait}"
+
+
+def _transaction_head(orders: float, z: dict[str, float], value_tier: str) -> str:
+    """Value tier, frequency and recency of a feed without page views (sessions are orders)."""
+    lapsing, recent = z["log_days_since_last_event"] > TRAIT_THRESHOLD, z["log_days_since_last_event"] < -TRAIT_THRESHOLD
+    recency = ", lapsing" if lapsing else ", recent" if recent else ""
+    if orders < 0.3:
+        return f"Non-buying customers{recency}"
+    if z["coupon_usage_rate"] > max(TRAIT_THRESHOLD, z["log_orders"]):
+        return f"{value_tier} deal seekers{recency}"
+    frequency = "frequent" if z["log_orders"] > TRAIT_THRESHOLD else "one-time" if orders < 1.5 else "repeat"
+    return f"{value_tier} {frequency} buyers{recency}"
+
+
+def segment_name(centroid: dict[str, float], z: dict[str, float], value_tier: str, visits: bool = True) -> str:
+    """Readable name from a centroid: value tier, dominant behaviour and favourite category; without
+    visits (no page views in the feed) only value, frequency, recency and coupons."""
+    orders = math.expm1(centroid["log_orders"])
+    head = (_click_stream_head if visits else _transaction_head)(orders, z, value_tier)
     shares = {k[len(AFFINITY_PREFIX):]: v for k, v in centroid.items() if k.startswith(AFFINITY_PREFIX)}
     if shares:
         category, share = max(sorted(shares.items()), key=lambda kv: kv[1])
@@ -190,8 +211,10 @@ def segment_name(centroid: dict[str, float], z: dict[str, float], value_tier: st
     return head
 
 
-def name_segments(centroids: dict[int, dict[str, float]], mean: dict[str, float], std: dict[str, float]) -> dict[int, str]:
-    """Unique names for every segment id (value tier ranked by average spend)."""
+def name_segments(centroids: dict[int, dict[str, float]], mean: dict[str, float], std: dict[str, float],
+                  absent: Collection[str] = ()) -> dict[int, str]:
+    """Unique names for every segment id (value tier ranked by average spend); `absent`: event types the
+    feed lacks (absent_behaviour), "view" among them meaning sessions are orders, not visits."""
     by_value = sorted(centroids, key=lambda s: centroids[s]["log_monetary"])
     tiers = {}
     for rank, sid in enumerate(by_value):
@@ -200,7 +223,7 @@ def name_segments(centroids: dict[int, dict[str, float]], mean: dict[str, float]
     names, used = {}, {}
     for sid in sorted(centroids):
         z = {f: (centroids[sid][f] - mean[f]) / std[f] for f in centroids[sid]}
-        base = segment_name(centroids[sid], z, tiers[sid])
+        base = segment_name(centroids[sid], z, tiers[sid], visits="view" not in absent)
         used[base] = used.get(base, 0) + 1
         names[sid] = base if used[base] == 1 else f"{base} #{used[base]}"
     return names
@@ -271,6 +294,7 @@ class SegmentationResult:
     summary: list[dict]
     transitions: DataFrame
     clustering: Clustering
+    absent: tuple[str, ...] = ()  # event types the feed lacks (absent_behaviour): the names leave out those traits
 
 
 def previous_centroids(summary_rows: list[dict]) -> dict[int, dict[str, float]]:
@@ -296,9 +320,10 @@ def segment_users(
         clustering.std, params.match_distance,
     )
     by_id = {ids[c]: dict(zip(clustering.feature_names, v, strict=False)) for c, v in centroids.items()}
+    absent = tuple(absent_behaviour(profiles))
     names = name_segments(
         by_id, dict(zip(clustering.feature_names, clustering.mean, strict=False)),
-        dict(zip(clustering.feature_names, clustering.std, strict=False)),
+        dict(zip(clustering.feature_names, clustering.std, strict=False)), absent,
     )
     lookup = profiles.sparkSession.createDataFrame(
         [(c, ids[c], names[ids[c]]) for c in sorted(ids)], "cluster int, segment_id int, segment_name string"
@@ -311,4 +336,5 @@ def segment_users(
         summary=summarise(stats, ids, names, clustering),
         transitions=transitions(segments, previous_segments),
         clustering=clustering,
+        absent=absent,
     )
