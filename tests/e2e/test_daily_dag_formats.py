@@ -1,8 +1,8 @@
-"""The daily DAG for real on the outside formats: Online Retail order lines and a mapped export.
+"""The daily DAG for real on a mapped export (a German shop's layout, Berlin wall-clock times).
 
-Both feeds are written from generated data (pandas, in this file); expected counts come from
-reading those files with pandas, not from the code under test. The two runs use different
-snapshot dates (2010 and 2026), so their profile windows do not overlap.
+The feed is written from generated data (pandas, in this file); expected counts come from reading
+it with pandas, not from the code under test. Order lines and the real samples (CDNOW, REES46) run
+through `journey run daily` in test_real_feeds.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from journey.orchestration import airflow_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
 
-RETAIL_DAY = date(2010, 12, 3)
 MAPPED_DAY = date(2026, 10, 31)
 MAPPING = """
 columns:
@@ -62,26 +61,6 @@ def local_times(iso: pd.Series, zone: str, pattern: str) -> pd.Series:
     return pd.to_datetime(iso, utc=True, format="ISO8601").dt.tz_convert(zone).dt.strftime(pattern)
 
 
-def write_order_lines(events: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Purchases as Online Retail lines; every 7th also cancelled; one line without a customer."""
-    bought = events[events["event_type"] == "purchase"].reset_index(drop=True)
-    lines = pd.DataFrame({
-        "InvoiceNo": "5" + bought["session_id"].str[1:],
-        "StockCode": bought["product_id"].str.upper(),
-        "Description": "ITEM " + bought["product_id"].str.upper(),
-        "Quantity": bought["quantity"].astype(int),
-        "InvoiceDate": local_times(bought["event_time"], "Europe/London", "%-m/%-d/%Y %-H:%M"),
-        "UnitPrice": bought["price"].round(2),
-        "CustomerID": bought["user_id"].str[1:].astype(int).astype(float).astype(str),  # 17.0 style
-        "Country": "United Kingdom",
-    })
-    cancelled = lines.iloc[::7].assign(InvoiceNo=lambda d: "C" + d["InvoiceNo"], Quantity=lambda d: -d["Quantity"])
-    anonymous = lines.iloc[:1].assign(CustomerID="")
-    table = pd.concat([lines, cancelled, anonymous], ignore_index=True)
-    table.to_csv(path, index=False)
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def write_export(events: pd.DataFrame, path: Path) -> pd.DataFrame:
     """All events in a German shop's export layout (Berlin wall-clock times)."""
     export = pd.DataFrame({
@@ -102,15 +81,14 @@ def write_export(events: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    """A Journey home with both feeds written, a running embedded PostgreSQL and Airflow env."""
+    """A Journey home with the export written, a running embedded PostgreSQL and Airflow env."""
     root = tmp_path_factory.mktemp("e2e-formats")
     feeds = root / "feeds"
     feeds.mkdir()
-    retail = write_order_lines(generated_events(root / "gen-2010", RETAIL_DAY), feeds / "online_retail.csv")
     export = write_export(generated_events(root / "gen-2026", MAPPED_DAY), feeds / "export.csv")
     (feeds / "shop.yaml").write_text(MAPPING, encoding="utf-8")
     with journey_stack(root / "home") as ready:
-        yield ready.settings, ready.env, ready.log, feeds, retail, export
+        yield ready.settings, ready.env, ready.log, feeds, export
 
 
 def fetch(settings, query: str, params: tuple = ()) -> list[tuple]:
@@ -120,31 +98,8 @@ def fetch(settings, query: str, params: tuple = ()) -> list[tuple]:
         return cur.fetchall()
 
 
-def test_order_lines_through_the_dag(stack):
-    settings, env, log, feeds, retail, _ = stack
-    conf = {"source": str(feeds / "online_retail.csv"), "format": "transactions", "k_min": 3, "k_max": 3}
-
-    code = airflow_env.test_dag("journey_daily_profiles", RETAIL_DAY.isoformat(), conf, env, log)
-
-    assert code == 0, Path(log).read_text()[-4000:]
-    customers = retail.loc[retail["CustomerID"] != "", "CustomerID"].str.replace(".0", "", regex=False).nunique()
-    duplicates = int(retail.duplicated().sum())
-    assert fetch(settings, "SELECT rows_read, curated, quarantined, duplicates FROM journey.ingest_runs "
-                           "WHERE format = 'transactions'") == [(len(retail), len(retail) - 1 - duplicates, 1,
-                                                                 duplicates)]
-    assert fetch(settings, "SELECT reason, rows FROM journey.quarantine_summary") == [("missing_user_id", 1)]
-    assert fetch(settings, "SELECT count(*), sum(views), sum(carts), count(cart_abandonment_rate) "
-                           "FROM journey.user_profiles") == [(customers, 0, 0, 0)]
-    assert fetch(settings, "SELECT count(*) FROM journey.segment_history WHERE snapshot_date = %s",
-                 (RETAIL_DAY,)) == [(customers,)]
-    text = Path(log).read_text()
-    assert "note: no view, add_to_cart events in the window" in text
-    assert "note: feature(s) without variation" in text and "cart_abandonment_rate" in text
-    assert f"products: {retail['StockCode'].nunique():,} titles from order-line descriptions" in text
-
-
 def test_mapped_export_through_the_dag(stack):
-    settings, env, log, feeds, _, export = stack
+    settings, env, log, feeds, export = stack
     conf = {"source": str(feeds / "export.csv"), "format": "mapped", "mapping": str(feeds / "shop.yaml"),
             "k_min": 3, "k_max": 3}
 

@@ -1,7 +1,7 @@
 """Stage 2, profiles: per-user profiles, K-means segments and the daily publish to the warehouse.
 
     profiles = build_profiles(events, users, ProfileParams(snapshot_date=day))      # build.py
-    result = segment_users(spark, profiles, SegmentParams(), previous_summary)     # segments.py
+    result = segment_users(profiles, SegmentParams(), previous_summary)            # segments.py
     publish_daily(settings, day, run_id)                                           # publish.py
 
 See docs/profiles.md and docs/segments.md.

@@ -69,7 +69,6 @@ def docs_index(settings: Settings) -> Path:
 def _context(settings: Settings):
     """File-backed GX context in the reports folder (created on first use)."""
     import great_expectations as gx
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     root = dq_root(settings)
