@@ -67,7 +67,7 @@ SNAPSHOT_ARGS = ["--snapshot-date", "{{ ds }}", *RUN_ARGS]
         "users": Param("", type="string", title="Users CSV", description="Optional users dimension file"),
         "k_min": Param(3, type="integer", minimum=2, maximum=20, title="Smallest k to try"),
         "k_max": Param(8, type="integer", minimum=2, maximum=30, title="Largest k to try"),
-        "lookback_days": Param(365, type="integer", minimum=1, title="Profile look-back (days)"),
+        "lookback_days": Param(0, type="integer", minimum=0, title="Profile look-back (days)", description="0 = all history"),
         **gate_params(),
     },
 )

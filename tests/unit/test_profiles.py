@@ -219,7 +219,8 @@ def test_cadence_is_the_median_gap_of_repeat_buyers(spark):
 def test_too_few_repeat_buyers_fall_back_to_fixed_days(spark):
     cadence = estimate_cadence(buyer_frame(spark), LifecycleRules(min_repeat_buyers=4))
     assert cadence == Cadence(None, 3)
-    assert "fixed day thresholds (only 3 repeat buyers" in cadence.describe()
+    assert cadence.describe() == "fixed day thresholds (only 3 repeat buyers, too few to estimate a cadence)"
+    assert Cadence(None).describe() == "fixed day thresholds (as asked)"
     assert Cadence(42.0, 812).describe() == "cadence T = 42 days (median gap of 812 repeat buyers)"
 
 

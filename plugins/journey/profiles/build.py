@@ -100,9 +100,10 @@ class Cadence:
 
     def describe(self) -> str:
         """One line saying which lifecycle rule applies and why."""
+        if self.days is None and self.repeat_buyers is None:
+            return "fixed day thresholds (as asked)"
         if self.days is None:
-            given = "as asked" if self.repeat_buyers is None else f"only {self.repeat_buyers:,} repeat buyers"
-            return f"fixed day thresholds ({given}, too few to estimate a purchase cadence)"
+            return f"fixed day thresholds (only {self.repeat_buyers:,} repeat buyers, too few to estimate a cadence)"
         source = "given" if self.repeat_buyers is None else f"median gap of {self.repeat_buyers:,} repeat buyers"
         return f"cadence T = {self.days:g} days ({source})"
 
@@ -122,9 +123,13 @@ BEHAVIOUR_COUNTS = {column: EVENT_COUNTS[column] for column in ("views", "carts"
 
 
 def absent_behaviour(profiles: DataFrame) -> list[str]:
-    """Event types of BEHAVIOUR_COUNTS that no profiled user has (a transaction-only feed has no views or carts)."""
-    totals = profiles.agg(*[F.sum(c).alias(c) for c in BEHAVIOUR_COUNTS]).first()
-    return [event_type for column, event_type in BEHAVIOUR_COUNTS.items() if not totals[column]]
+    """Event types of BEHAVIOUR_COUNTS that no profiled user has (a transaction-only feed has no views or carts);
+    a count column the frame lacks says nothing."""
+    counted = [c for c in BEHAVIOUR_COUNTS if c in profiles.columns]
+    if not counted:
+        return []
+    totals = profiles.agg(*[F.sum(c).alias(c) for c in counted]).first()
+    return [BEHAVIOUR_COUNTS[c] for c in counted if not totals[c]]
 
 
 def _before_window(params: ProfileParams) -> F.Column:
