@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         f"ingest {args.run_id}: read {result.rows_read:,} rows from {len(result.files)} file(s): "
         f"{result.curated:,} curated, {result.quarantined:,} quarantined, {result.duplicates:,} duplicates"
     )
+    if result.duplicates:
+        print(f"  duplicates: {result.duplicates_in_batch:,} repeated in this batch, {result.already_ingested:,} "
+              "already in the lake (a rerun or an overlapping file: they are not ingested twice)")
     for reason, rows in result.by_reason.items():
         print(f"  quarantined {rows:,} rows: {reason}")
     check_events(spark, settings, result, params, datetime.fromisoformat(result.ingested_at))

@@ -24,8 +24,8 @@ DAG_ALIASES = {"daily": DAILY_DAG, "train": TRAIN_DAG, "campaign": CAMPAIGN_DAG}
 LOG_LINE = re.compile(r"^\S+ \[(?P<level>\w+)\s*\] (?P<message>.*?)\s+\[(?P<logger>[\w.]+)\]")
 RUNNING_TASK = re.compile(r"running task <TaskInstance: [\w]+\.(?P<task>\w+) (?P<run_id>\S+) ")
 OUR_LINES = ("ingest ", "users:", "products:", "profiles ", "lifecycle:", "buyers:", "segments ", "#",
-             "previous snapshot:", "quarantined ", "published ", "error:", "warning:", "quality gate ", "report:",
-             "orders:", "  quarantined ")
+             "previous snapshot:", "quarantined ", "duplicates:", "published ", "error:", "warning:", "note:",
+             "quality gate ", "report:")  # the lines our jobs print (leading spaces ignored)
 
 
 @dataclass
@@ -47,7 +47,7 @@ class RunProgress:
         match = LOG_LINE.match(line)
         if not match:
             return
-        message, level = match.group("message"), match.group("level")
+        message, level = match.group("message").strip(), match.group("level")
         if message.startswith(OUR_LINES) or level in ("error", "critical"):
             self.echo(f"     {message}")
 
