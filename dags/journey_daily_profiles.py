@@ -18,7 +18,8 @@ The logical date is the snapshot date. Spark steps run through `spark-submit` on
 
 **Params**: `source` (events file or folder; empty = `$JOURNEY_HOME/inbox/events`),
 `format` (`canonical`, `rees46`, `transactions` order lines, or `mapped` with `mapping` = a
-YAML column-mapping file; see docs/formats.md), `users` (optional users CSV), segmentation
+YAML column-mapping file; see docs/formats.md), `users` (optional users CSV),
+`rows_are_distinct` (identical lines are distinct events, identified by file and line), segmentation
 `k_min`/`k_max`, profile `lookback_days`; the events gate's thresholds `max_quarantine_share`,
 `expected_quarantine_reasons` (comma-separated; reported, not counted), `volume_history_days`,
 `volume_band_low`/`volume_band_high` and `backfill` (`auto`: a batch spanning more than
@@ -65,6 +66,9 @@ SNAPSHOT_ARGS = ["--snapshot-date", "{{ ds }}", *RUN_ARGS]
         "mapping": Param("", type="string", title="Column mapping",
                          description="YAML mapping file, for format 'mapped' only (docs/formats.md)"),
         "users": Param("", type="string", title="Users CSV", description="Optional users dimension file"),
+        "rows_are_distinct": Param(False, type="boolean", title="Identical lines are distinct events",
+                                   description="On: a row is identified by its file and line number, so repeated "
+                                               "identical order lines are kept (off: they are duplicates)"),
         "k_min": Param(3, type="integer", minimum=2, maximum=20, title="Smallest k to try"),
         "k_max": Param(8, type="integer", minimum=2, maximum=30, title="Largest k to try"),
         "lookback_days": Param(0, type="integer", minimum=0, title="Profile look-back (days)", description="0 = all history"),
@@ -75,7 +79,7 @@ def journey_daily_profiles():
     """Ingest → profiles → segments → publish."""
     ingest = spark_job("ingest_events", JOBS / "ingest_events.py", [
         "--source", "{{ params.source }}", "--format", "{{ params.format }}", "--mapping", "{{ params.mapping }}",
-        "--users", "{{ params.users }}", *gate_args(), *RUN_ARGS,
+        "--users", "{{ params.users }}", "--rows-are-distinct", "{{ params.rows_are_distinct }}", *gate_args(), *RUN_ARGS,
     ])
     profiles = spark_job("build_profiles", JOBS / "build_profiles.py",
                          [*SNAPSHOT_ARGS, "--lookback-days", "{{ params.lookback_days }}"])

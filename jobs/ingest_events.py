@@ -11,7 +11,7 @@ from journey.ingest import events, products, users
 from journey.ingest.adapters import feed_format
 from journey.quality.daily import check_events
 from journey.quality.options import add_gate_options, gate_params
-from journey.runtime.runner import run_main
+from journey.runtime.runner import boolean_text, run_main
 from journey.runtime.spark import get_spark
 
 
@@ -22,6 +22,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--format", default="canonical", choices=events.FORMATS)
     parser.add_argument("--mapping", default="", help="YAML column mapping (format 'mapped'; see docs/formats.md)")
     parser.add_argument("--users", default="", help="users CSV to load as the users dimension (optional)")
+    parser.add_argument("--rows-are-distinct", type=boolean_text, default=False, metavar="true|false",
+                        help="identical lines are distinct events (identity: file + line number), not duplicates")
     parser.add_argument("--run-id", required=True)
     add_gate_options(parser.add_argument_group("events gate (docs/quality.md)"))
     return parser.parse_args(argv)
@@ -30,12 +32,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Ingest and print the accounting."""
     args = parse_args(argv)
-    feed_format(args.format, args.mapping or None)  # a bad format or mapping fails before Spark starts
+    feed_format(args.format, args.mapping or None, args.rows_are_distinct)  # a bad format or mapping fails here
     params = gate_params(args)  # so does a bad gate threshold
     settings = get_settings()
     source = args.source or str(settings.inbox / "events")
     spark = get_spark("journey-ingest-events", settings)
-    result = events.run_ingest(spark, settings, source, args.format, args.run_id, mapping=args.mapping or None)
+    result = events.run_ingest(spark, settings, source, args.format, args.run_id, mapping=args.mapping or None,
+                               rows_are_distinct=args.rows_are_distinct)
     print(
         f"ingest {args.run_id}: read {result.rows_read:,} rows from {len(result.files)} file(s): "
         f"{result.curated:,} curated, {result.quarantined:,} quarantined, {result.duplicates:,} duplicates"

@@ -57,7 +57,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     """journey ingest: run the ingest job in this process."""
-    return _run_ingest_job(args.source, args.format, args.run_id, args.mapping)
+    return _run_ingest_job(args.source, args.format, args.run_id, args.mapping, args.rows_are_distinct)
 
 
 def _quarantine(args: argparse.Namespace) -> int:
@@ -92,14 +92,15 @@ def _original_mapping(settings, run_id: str) -> str:
         return ""
 
 
-def _run_ingest_job(source: str, fmt: str, run_id: str, mapping: str = "") -> int:
+def _run_ingest_job(source: str, fmt: str, run_id: str, mapping: str = "", rows_are_distinct: bool = False) -> int:
     """Run jobs/ingest_events.py in this process."""
     import runpy
 
     from journey.orchestration.airflow_env import PROJECT_ROOT
 
     job = runpy.run_path(str(PROJECT_ROOT / "jobs" / "ingest_events.py"))
-    return job["main"](["--source", source, "--format", fmt, "--run-id", run_id, "--mapping", mapping])
+    return job["main"](["--source", source, "--format", fmt, "--run-id", run_id, "--mapping", mapping,
+                        "--rows-are-distinct", str(rows_are_distinct)])
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -228,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--source", required=True, help="file or folder of events")
     ing.add_argument("--format", default="canonical", help="canonical, rees46, transactions or mapped")
     ing.add_argument("--mapping", default="", help="YAML column mapping for --format mapped (docs/formats.md)")
+    ing.add_argument("--rows-are-distinct", action="store_true",
+                     help="identical lines are distinct events (identity: file + line number), not duplicates")
     ing.add_argument("--run-id", default=f"cli__{date.today().isoformat()}")
     ing.set_defaults(func=_ingest)
 

@@ -138,3 +138,19 @@ def test_descriptions_become_product_titles(spark, tmp_path):
         "JAM MAKING SET WITH JARS", 1.60, "tx-2")
     assert products["85123A"]["run_id"] == "tx-1"
     assert "22139" not in products  # its only line has no description
+
+
+@pytest.mark.parametrize(("distinct", "curated", "duplicates"), [(True, 4, 0), (False, 3, 1)])
+def test_repeated_order_lines_are_kept_when_rows_are_distinct(spark, tmp_path, distinct, curated, duplicates):
+    from journey.config import get_settings
+
+    settings = get_settings({"JOURNEY_HOME": str(tmp_path / "home"), "JOURNEY_SHUFFLE_PARTITIONS": "2"})
+    source = tmp_path / "repeats.csv"
+    repeat = '536366,22633,"HAND WARMER, UNION JACK",6,12/1/2010 8:28,1.85,17850,United Kingdom'
+    source.write_text("\n".join([HEADER, LINES[0], repeat, repeat, LINES[1]]) + "\n", encoding="utf-8")
+
+    result = run_ingest(spark, settings, str(source), "transactions", "tx-repeats", now=NOW, rows_are_distinct=distinct)
+
+    assert (result.rows_read, result.curated, result.quarantined, result.duplicates) == (4, curated, 0, duplicates)
+    warmers = spark.read.parquet(lake.path(settings, lake.CURATED_EVENTS)).where("product_id = '22633'").collect()
+    assert [(r["quantity"], r["price"], r["user_id"]) for r in warmers] == [(6, 1.85, "17850")] * (2 if distinct else 1)

@@ -72,3 +72,17 @@ def test_json_documents_are_written_whole_and_read_back(tmp_path):
 
     assert lake.read_json(target) == {"run_id": "run-1", "rows": 4}
     assert [p.name for p in (tmp_path / "runs" / "ingest").iterdir()] == ["run-1.json"]  # no temporary file left
+
+
+@pytest.mark.parametrize(("text", "value"), [("True", True), ("false", False), ("1", True), ("", False), ("on", True)])
+def test_boolean_options_read_what_airflow_renders(text, value):
+    from journey.runtime.runner import boolean_text
+
+    assert boolean_text(text) is value
+
+
+def test_a_boolean_option_that_is_neither_is_refused():
+    from journey.runtime.runner import boolean_text
+
+    with pytest.raises(InputError, match="'maybe' is not true or false"):
+        boolean_text("maybe")

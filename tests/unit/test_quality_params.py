@@ -18,7 +18,8 @@ DAG_FILE = ROOT / "dags" / "journey_daily_profiles.py"
 # Written by hand: today's thresholds (docs/quality.md), the same as option defaults and DAG Params.
 EXPECTED_DEFAULTS = {"max_quarantine_share": 0.05, "expected_quarantine_reasons": "", "volume_history_days": 7,
                      "volume_band_low": 0.5, "volume_band_high": 2.0, "backfill": "auto"}
-EARLIER_PARAMS = {"source": "", "format": "canonical", "mapping": "", "users": "", "k_min": 3, "k_max": 8,
+EARLIER_PARAMS = {"source": "", "format": "canonical", "mapping": "", "users": "", "rows_are_distinct": False,
+                  "k_min": 3, "k_max": 8,
                   "lookback_days": 0}
 
 

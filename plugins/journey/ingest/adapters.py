@@ -17,7 +17,7 @@ An adapter only renames and re-codes; typing and validation happen once, in inge
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pyspark.sql import DataFrame
@@ -102,6 +102,12 @@ def line_event_id() -> F.Column:
     return F.when(F.col("_line").isNotNull(), F.concat(F.lit("l"), F.substring(F.sha2(where, 256), 1, 24)))
 
 
+def line_id(df: DataFrame) -> F.Column:
+    """Event id from file + line for rows read line by line (rows_are_distinct), else null (the id then comes
+    from the row's content, in ingest)."""
+    return line_event_id() if "_line" in df.columns else _none()
+
+
 def local_time(text: F.Column, formats: tuple[str, ...], zone: str) -> F.Column:
     """UTC timestamp of a local time read with the first pattern that fits (null when none does)."""
     trimmed = F.trim(text)
@@ -120,13 +126,15 @@ def zoned_text(text: F.Column, formats: tuple[str, ...], zone: str) -> F.Column:
 
 def canonical(df: DataFrame) -> DataFrame:
     """Canonical files: select the contract columns (missing optional ones become null)."""
-    return df.select(*[_text(df, c).alias(c) for c in EVENT_COLUMNS], *PASSTHROUGH)
+    values = {c: _text(df, c) for c in EVENT_COLUMNS}
+    values["event_id"] = F.coalesce(values["event_id"], line_id(df))
+    return df.select(*[column.alias(name) for name, column in values.items()], *PASSTHROUGH)
 
 
 def rees46(df: DataFrame) -> DataFrame:
     """REES46 click-stream: cart→add_to_cart, user_session→session_id, category_code→category."""
     return df.select(
-        _none().alias("event_id"),
+        line_id(df).alias("event_id"),
         F.col("event_time"),
         F.col("user_id"),
         F.col("user_session").alias("session_id"),
@@ -147,7 +155,7 @@ def transactions(df: DataFrame) -> DataFrame:
     is_cancellation = F.upper(invoice).startswith(CANCELLATION_PREFIX)
     quantity = F.trim(F.col("Quantity"))
     return df.select(
-        _none().alias("event_id"),
+        line_id(df).alias("event_id"),
         zoned_text(F.col("InvoiceDate"), TRANSACTION_TIME_FORMATS, TRANSACTION_ZONE).alias("event_time"),
         F.regexp_replace(F.trim(F.col("CustomerID")), r"\.0+$", "").alias("user_id"),
         invoice.alias("session_id"),
@@ -204,8 +212,8 @@ def mapped(df: DataFrame, mapping: ColumnMapping) -> DataFrame:
         values["event_time"] = _mapped_time(values["event_time"], mapping)
     if mapping.price_is == "line_total":
         values["price"] = _unit_price(values["price"], values["quantity"])
-    if mapping.rows_are_distinct and "_line" in df.columns:
-        values["event_id"] = F.coalesce(values["event_id"], line_event_id())
+    if mapping.rows_are_distinct:
+        values["event_id"] = F.coalesce(values["event_id"], line_id(df))
     if mapping.orders:
         values["session_id"] = _order_id(values, mapping)
     return df.select(*[column.alias(name) for name, column in values.items()], *PASSTHROUGH)
@@ -226,17 +234,22 @@ def mapped_format(mapping: ColumnMapping) -> FeedFormat:
                       mapping.read, mapping.rows_are_distinct, mapping.time_floor or TIME_FLOOR)
 
 
-def feed_format(fmt: str, mapping: str | None = None) -> FeedFormat:
-    """Resolve a format name (and, for `mapped`, its mapping file); ValueError naming the problem."""
+def feed_format(fmt: str, mapping: str | None = None, rows_are_distinct: bool = False) -> FeedFormat:
+    """Resolve a format name (and, for `mapped`, its mapping file); InputError naming the problem.
+
+    `rows_are_distinct` (the ingest option of every format; a mapping may also say it): identical lines
+    are distinct events, each identified by its file and line number.
+    """
     if fmt not in FORMATS:
         raise InputError(f"unknown format '{fmt}': expected one of {', '.join(FORMATS)}")
     if fmt == "mapped":
         if not mapping:
             raise InputError("format 'mapped' needs a mapping file (--mapping FILE, see docs/formats.md)")
-        return mapped_format(load_mapping(mapping))
+        loaded = load_mapping(mapping)
+        return mapped_format(replace(loaded, rows_are_distinct=True) if rows_are_distinct else loaded)
     if mapping:
         raise InputError(f"a mapping file is only used with format 'mapped', not '{fmt}'")
-    return FIXED_FORMATS[fmt]
+    return replace(FIXED_FORMATS[fmt], line_numbers=True) if rows_are_distinct else FIXED_FORMATS[fmt]
 
 
 def as_feed(fmt: str | FeedFormat) -> FeedFormat:

@@ -213,13 +213,18 @@ def run_ingest(
     run_id: str,
     now: datetime | None = None,
     mapping: str | None = None,
+    rows_are_distinct: bool = False,
 ) -> IngestResult:
-    """Ingest one batch of event files (`mapping`: YAML file of the `mapped` format) and return its accounting."""
+    """Ingest one batch of event files and return its accounting.
+
+    `mapping`: YAML file of the `mapped` format; `rows_are_distinct`: identical lines are distinct events
+    (identity: file + line number) instead of duplicates.
+    """
     if fmt not in FORMATS:
         raise IngestError(f"unknown format '{fmt}': expected one of {', '.join(FORMATS)}")
     now = now or datetime.now(UTC)
     try:
-        feed = feed_format(fmt, mapping)
+        feed = feed_format(fmt, mapping, rows_are_distinct)
         raw, files = read_source(spark, source, feed)
     except (SourceError, ValueError) as exc:
         raise IngestError(str(exc)) from exc

@@ -30,6 +30,17 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
         return 2
 
 
+TRUE_TEXTS, FALSE_TEXTS = ("true", "yes", "1", "on"), ("false", "no", "0", "off", "")
+
+
+def boolean_text(text: str) -> bool:
+    """argparse type for true/false values (what Airflow renders a boolean Param as: True / False)."""
+    value = text.strip().lower()
+    if value not in TRUE_TEXTS + FALSE_TEXTS:
+        raise InputError(f"'{text}' is not true or false")
+    return value in TRUE_TEXTS
+
+
 def iso_date(text: str) -> date:
     """argparse type for YYYY-MM-DD dates with a clear message."""
     try:
