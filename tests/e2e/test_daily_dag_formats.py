@@ -2,7 +2,7 @@
 
 The feed is written from generated data (pandas, in this file); expected counts come from reading
 it with pandas, not from the code under test. Order lines and the real samples (CDNOW, REES46) run
-through `journey run daily` in test_real_feeds.py.
+through `journey run daily` in test_real_feeds_dag.py.
 """
 
 from __future__ import annotations

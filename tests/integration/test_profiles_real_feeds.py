@@ -14,7 +14,7 @@ from journey.ingest.events import run_ingest
 from journey.profiles.build import ProfileParams, build_profiles_with_cadence, left_out
 from journey.profiles.segments import SegmentParams, segment_users
 from journey.schemas import LIFECYCLE_STAGES
-from tests.integration.test_real_feeds import CDNOW_MAPPING, cdnow_file
+from tests.samples import CDNOW_MAPPING, cdnow_file
 
 pytestmark = pytest.mark.spark
 

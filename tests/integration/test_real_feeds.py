@@ -4,35 +4,16 @@ computed here from the raw file with pandas (not by the code under test)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
 from journey import lake
 from journey.ingest.events import run_ingest
+from tests.samples import CDNOW_MAPPING, cdnow_file
 
 pytestmark = pytest.mark.spark
 
-REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-CDNOW_MAPPING = REPO / "docs" / "examples" / "cdnow.yaml"
-
-
-def shared_data() -> Path | None:
-    """The shared sample folder: ../shared/data beside the clone, else /work/shared/data; None when absent."""
-    for folder in (REPO / ".." / "shared" / "data", Path("/work/shared/data")):
-        if folder.is_dir():
-            return folder.resolve()
-    return None
-
-
-def cdnow_file() -> Path:
-    """The CDNOW sample as distributed, or a skip saying where it was looked for."""
-    folder = shared_data()
-    if folder is None or not (folder / "cdnow_sample.txt").is_file():
-        pytest.skip(f"shared data missing: no cdnow_sample.txt in {REPO.parent / 'shared' / 'data'} "
-                    "or /work/shared/data")
-    return folder / "cdnow_sample.txt"
 
 
 @pytest.fixture(scope="module")

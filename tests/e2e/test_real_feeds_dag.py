@@ -21,20 +21,12 @@ import pytest
 
 from journey import warehouse
 from journey.config import get_settings
+from tests.samples import CDNOW_MAPPING, shared_sample
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
 
-REPO = Path(__file__).resolve().parents[2]
 JOURNEY = str(Path(sys.executable).parent / "journey")
 LAST_ORDER_DAY = date(2011, 12, 9)
-
-
-def shared_file(name: str) -> Path:
-    """A real sample of ../shared/data (beside the clone), or skip saying where it was looked for."""
-    for folder in (REPO.parent / "shared" / "data", Path("/work/shared/data")):
-        if (folder / name).is_file():
-            return folder / name
-    pytest.skip(f"real sample {name} not found in ../shared/data beside {REPO} (nor /work/shared/data)")
 
 
 def journey_run(home: Path, *args: str) -> subprocess.CompletedProcess:
@@ -89,11 +81,11 @@ def assert_a_person_can_follow(result: subprocess.CompletedProcess, settings) ->
 @pytest.fixture(scope="module")
 def cdnow(run_feed):
     """The CDNOW sample through the daily DAG, and the raw file read by pandas."""
-    path = shared_file("cdnow_sample.txt")
+    path = shared_sample("cdnow_sample.txt")
     raw = pd.read_csv(path, sep=r"\s+", header=None, names=["full_id", "customer", "day", "cds", "dollars"],
                       dtype={"customer": str, "day": str})
     result, settings = run_feed("cdnow", "--source", str(path), "--format", "mapped",
-                                "--mapping", str(REPO / "docs" / "examples" / "cdnow.yaml"),
+                                "--mapping", str(CDNOW_MAPPING),
                                 "--date", "1998-06-30", "--param", "k_min=3", "--param", "k_max=4")
     return result, settings, raw
 
@@ -132,7 +124,7 @@ def test_cdnow_lifecycle_and_segments_use_the_feeds_own_cadence(cdnow):
 @pytest.fixture(scope="module")
 def rees46(run_feed):
     """The REES46 sample through the daily DAG, and the raw file read by pandas."""
-    path = shared_file("rees46_2019-10-01_sample.csv")
+    path = shared_sample("rees46_2019-10-01_sample.csv")
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     result, settings = run_feed("rees46", "--source", str(path), "--format", "rees46", "--date", "2019-10-01",
                                 "--param", "k_min=3", "--param", "k_max=4")
