@@ -32,13 +32,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pendulum
 from airflow.sdk import dag, task
 
 from journey.campaigns.params import CAMPAIGN_STEPS, dag_params
 from journey.config import get_settings
 from journey.dag_ids import CAMPAIGN_DAG
-from journey.orchestration import default_args, spark_job
+from journey.orchestration import START_DATE, default_args, spark_job
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
 RUN_ARGS = ["--campaign-id", "{{ params.campaign_id }}", "--run-id", "{{ run_id }}"]
@@ -54,7 +53,7 @@ def campaign_step(step: str):
 @dag(
     dag_id=CAMPAIGN_DAG,
     schedule=None,
-    start_date=pendulum.datetime(2010, 1, 1, tz="UTC"),
+    start_date=START_DATE,
     catchup=False,
     doc_md=__doc__,
     tags=["journey", "campaign", "spark"],

@@ -34,12 +34,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
 from journey.config import get_settings
 from journey.dag_ids import DAILY_DAG
-from journey.orchestration import default_args, spark_job
+from journey.orchestration import START_DATE, default_args, spark_job
 from journey.quality.options import dag_params as gate_params
 from journey.quality.options import job_args as gate_args
 
@@ -52,7 +51,7 @@ SNAPSHOT_ARGS = ["--snapshot-date", "{{ ds }}", *RUN_ARGS]
 @dag(
     dag_id=DAILY_DAG,
     schedule="@daily",
-    start_date=pendulum.datetime(2010, 1, 1, tz="UTC"),  # early, so backfills of old feeds run (catchup is off)
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,

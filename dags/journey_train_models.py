@@ -22,13 +22,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
 from journey.config import get_settings
 from journey.dag_ids import TRAIN_DAG
 from journey.models.hparams import RUN_PARAMS, model_config, run_param_defaults
-from journey.orchestration import default_args, spark_job
+from journey.orchestration import START_DATE, default_args, spark_job
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
 RUN_ARGS = ["--snapshot-date", "{{ ds }}", "--run-id", "{{ run_id }}"]
@@ -46,7 +45,7 @@ def run_params() -> dict[str, Param]:
 @dag(
     dag_id=TRAIN_DAG,
     schedule="@weekly",
-    start_date=pendulum.datetime(2010, 1, 1, tz="UTC"),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,

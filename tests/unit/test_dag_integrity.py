@@ -44,7 +44,7 @@ bag = DagBag(dag_folder=sys.argv[1])
 print(json.dumps({
     "errors": {k: str(v) for k, v in bag.import_errors.items()},
     "dags": {d.dag_id: {"tags": sorted(d.tags), "doc": bool(d.doc_md),
-                        "owners": sorted({t.owner for t in d.tasks}),
+                        "owners": sorted({t.owner for t in d.tasks}), "start": d.start_date.isoformat(),
                         "retries": {t.task_id: t.retries for t in d.tasks}} for d in bag.dags.values()},
     "heavy": [m for m in sys.argv[2].split(",") if m in sys.modules],
     "connections": looked_up,
@@ -136,6 +136,11 @@ def test_dag_has_docs(parsed, dag_id):
 
 def test_every_task_has_the_owner(parsed, dag_id):
     assert parsed["dags"][dag_id]["owners"] == ["data-engineering"]
+
+
+def test_runs_may_go_back_to_1970_for_old_feeds(parsed, dag_id):
+    # a logical date before start_date gives a run that does nothing (CDNOW's snapshot is 1998-06-30)
+    assert parsed["dags"][dag_id]["start"] == "1970-01-01T00:00:00+00:00"
 
 
 def test_every_task_retries(parsed, dag_id):

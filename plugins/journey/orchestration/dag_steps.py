@@ -10,11 +10,17 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pendulum
+
 from journey.config import Settings, get_settings
 from journey.orchestration.submit import JourneySparkSubmitOperator
 from journey.runtime.spark import driver_log_conf
+from journey.schemas import TIME_FLOOR
 
 SETTINGS = get_settings()  # environment only: no I/O at parse time
+# Every DAG's start_date: a run's logical date (the snapshot date) may go back to the oldest history the
+# ingest accepts (schemas.TIME_FLOOR), so a backfill of a 1997 feed runs; catchup is off everywhere.
+START_DATE = pendulum.datetime(TIME_FLOOR.year, TIME_FLOOR.month, TIME_FLOOR.day, tz="UTC")
 
 
 def default_args(settings: Settings = SETTINGS) -> dict:

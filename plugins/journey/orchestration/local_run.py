@@ -108,6 +108,10 @@ def run_dag(settings: Settings, dag_id: str, logical_date: date, conf: dict) -> 
         print(f"    conf: {json.dumps(conf, sort_keys=True)}", flush=True)
     progress = RunProgress(echo=lambda text: print(text, flush=True))
     code = airflow_env.test_dag(dag_id, logical_date.isoformat(), conf, env, log_file, echo=progress)
+    if code == 0 and not progress.tasks:
+        print(f"error: the run of {dag_id} for {logical_date} ran no task (Airflow marked it done without work); "
+              f"see {log_file}")
+        return 1, progress
     if code != 0:
         print(f"error: the DAG run failed (exit {code}) after task {progress.tasks[-1] if progress.tasks else '-'}; "
               f"the task's log lines are in {log_file}")
