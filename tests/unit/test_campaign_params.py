@@ -110,6 +110,7 @@ FORM_DEFAULTS = {
     "campaign_id": "autumn-sale", "name": "Autumn sale", "objective": "conversion", "segments": ["all"],
     "lifecycle_stages": [], "channels": ["email", "push"], "budget": 1000.0, "segment_budget_shares": {},
     "max_coupons_per_user": 1, "holdout_fraction": 0.1, "recommendations_k": 10, "frequency_cap": 3,
+    "recommendations_lookback_days": 0, "recommendations_exclude": "interacted", "recommendations_per_category": 0,
     "start_time": "2026-11-01T00:00:00+00:00", "end_time": "2026-11-08T00:00:00+00:00", "dry_run": False,
     "products": "",
     "coupons": [{"name": "pct10", "kind": "percent", "value": 10, "min_spend": 0, "expected_cost": 4.0},
@@ -119,6 +120,8 @@ FORM_DEFAULTS = {
 FORM_BOUNDS = {
     "budget": {"minimum": 0}, "holdout_fraction": {"minimum": 0, "maximum": 0.5},
     "max_coupons_per_user": {"minimum": 1, "maximum": 3}, "recommendations_k": {"minimum": 1, "maximum": 50},
+    "recommendations_lookback_days": {"minimum": 0, "maximum": 36500},
+    "recommendations_per_category": {"minimum": 0, "maximum": 50},
     "frequency_cap": {"minimum": 1, "maximum": 100}, "segments": {"minItems": 1}, "channels": {"minItems": 1},
     "coupons": {"minItems": 1, "maxItems": 10}, "creatives": {"minItems": 1, "maxItems": 50},
     "segment_budget_shares": {"minimum": 0, "maximum": 1},  # of each share (additionalProperties)
@@ -134,6 +137,9 @@ OUT_OF_BOUNDS = [
     ("max_coupons_per_user", 0, "max_coupons_per_user", "within [1, 3], got 0"),
     ("recommendations_k", 51, "recommendations_k", "within [1, 50], got 51"),
     ("recommendations_k", 0, "recommendations_k", "within [1, 50], got 0"),
+    ("recommendations_lookback_days", -1, "recommendations_lookback_days", "within [0, 36500], got -1"),
+    ("recommendations_per_category", 51, "recommendations_per_category", "within [0, 50], got 51"),
+    ("recommendations_exclude", "viewed", "recommendations_exclude", "must be one of purchased, interacted"),
     ("frequency_cap", 101, "frequency_cap", "within [1, 100], got 101"),
     ("frequency_cap", 0, "frequency_cap", "within [1, 100], got 0"),
     ("segment_budget_shares", {"1": 1.01}, "segment_budget_shares.1", "within [0.0, 1.0], got 1.01"),
@@ -181,7 +187,8 @@ def test_form_keeps_its_types_titles_and_choices():
         "campaign_id": "string", "name": "string", "objective": "string", "segments": "array",
         "lifecycle_stages": "array", "channels": "array", "coupons": "array", "budget": "number",
         "segment_budget_shares": "object", "max_coupons_per_user": "integer", "holdout_fraction": "number",
-        "recommendations_k": "integer", "frequency_cap": "integer", "start_time": "string", "end_time": "string",
+        "recommendations_k": "integer", "recommendations_lookback_days": "integer",
+        "recommendations_exclude": "string", "recommendations_per_category": "integer", "frequency_cap": "integer", "start_time": "string", "end_time": "string",
         "creatives": "array", "dry_run": "boolean", "products": "string"}
     assert params["objective"].schema["enum"] == ["conversion", "winback", "cross_sell", "retention"]
     assert params["channels"].schema["items"] == {"type": "string", "enum": ["email", "push", "sms", "display",

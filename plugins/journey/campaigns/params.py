@@ -38,6 +38,7 @@ CAMPAIGN_CHANNELS = ("email", "push", "sms", "display", "social")
 CONSENT_CHANNELS = ("email", "push", "sms")  # need an opt-in in the users dimension
 COUPON_KINDS = ("percent", "fixed", "free_shipping")
 CAMPAIGN_STEPS = ("eligibility", "holdout", "coupons", "ads", "recommendations", "quality")  # Spark steps, in order
+RECOMMEND_EXCLUSIONS = ("purchased", "interacted")  # what a user is never recommended again
 CAMPAIGN_ID = "a slug of 2-63 lower-case letters, digits, - or _"
 
 
@@ -68,6 +69,9 @@ class CampaignParams:
     max_coupons_per_user: int
     holdout_fraction: float
     recommendations_k: int
+    recommendations_lookback_days: int  # 0 = all history
+    recommendations_exclude: str  # purchased | interacted
+    recommendations_per_category: int  # diversity cap per real category; 0 = off
     frequency_cap: int
     start_time: datetime
     end_time: datetime
@@ -164,6 +168,14 @@ CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
     ParamField("max_coupons_per_user", "integer", 1, "Max coupons per user", minimum=1, maximum=3),
     ParamField("holdout_fraction", "number", 0.10, "Holdout fraction", minimum=0, maximum=0.5),
     ParamField("recommendations_k", "integer", 10, "Recommendations per user (K)", minimum=1, maximum=50),
+    ParamField("recommendations_lookback_days", "integer", 0, "Recommendations look-back (days)", minimum=0,
+               maximum=36500, description="Days of history the recommender learns from; 0 = all history"),
+    ParamField("recommendations_exclude", "string", "interacted", "Never recommend again",
+               enum=RECOMMEND_EXCLUSIONS, description="purchased: products the user bought; "
+                                                      "interacted: every product the user viewed, carted or bought"),
+    ParamField("recommendations_per_category", "integer", 0, "Recommendations per category", minimum=0,
+               maximum=50, description="At most this many products of one top-level category per list "
+                                       "(uncategorised products are not capped); 0 = no cap"),
     ParamField("frequency_cap", "integer", 3, "Frequency cap", minimum=1, maximum=100,
                description="Max messages per user in a trailing 7 days"),
     ParamField("start_time", "string", "2026-11-01T00:00:00+00:00", "Start", format="date-time"),
@@ -276,6 +288,10 @@ def parse_params(raw: dict) -> CampaignParams:
         channels=channels, coupons=_offers(raw), budget=_bounded(raw, "budget"), segment_budget_shares=_shares(raw),
         max_coupons_per_user=_bounded(raw, "max_coupons_per_user"),
         holdout_fraction=_bounded(raw, "holdout_fraction"), recommendations_k=_bounded(raw, "recommendations_k"),
+        recommendations_lookback_days=_bounded(raw, "recommendations_lookback_days"),
+        recommendations_exclude=one_of(_given(raw, "recommendations_exclude"), "recommendations_exclude",
+                                       RECOMMEND_EXCLUSIONS),
+        recommendations_per_category=_bounded(raw, "recommendations_per_category"),
         frequency_cap=_bounded(raw, "frequency_cap"), start_time=_time(raw, "start_time"),
         end_time=_time(raw, "end_time"), dry_run=bool(_given(raw, "dry_run")),
         creatives=parse_creatives(_given(raw, "creatives")),
