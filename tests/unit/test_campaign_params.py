@@ -44,7 +44,7 @@ def test_valid_request_parses_with_defaults():
 
 
 @pytest.mark.parametrize(("changes", "field", "words"), [
-    ({"budget": -1.0}, "budget", "within [0.0, inf]"),
+    ({"budget": -1.0}, "budget", "within [0.0, 1000000000.0]"),
     ({"holdout_fraction": 0.6}, "holdout_fraction", "within [0.0, 0.5]"),
     ({"holdout_fraction": -0.1}, "holdout_fraction", "within"),
     ({"coupons": []}, "coupons", "empty"),
@@ -118,7 +118,7 @@ FORM_DEFAULTS = {
                 {"name": "freeship", "kind": "free_shipping", "value": 0, "min_spend": 20, "expected_cost": 2.0}],
 }
 FORM_BOUNDS = {
-    "budget": {"minimum": 0}, "holdout_fraction": {"minimum": 0, "maximum": 0.5},
+    "budget": {"minimum": 0, "maximum": 1e9}, "holdout_fraction": {"minimum": 0, "maximum": 0.5},
     "max_coupons_per_user": {"minimum": 1, "maximum": 3}, "recommendations_k": {"minimum": 1, "maximum": 50},
     "recommendations_lookback_days": {"minimum": 0, "maximum": 36500},
     "recommendations_per_category": {"minimum": 0, "maximum": 50},
@@ -130,7 +130,7 @@ BOUND_KEYS = ("minimum", "maximum", "minItems", "maxItems")
 OFFER = {"kind": "fixed", "value": 5, "min_spend": 0, "expected_cost": 1.0}
 # (field, a value just outside its bound, the field the message names, words of the message)
 OUT_OF_BOUNDS = [
-    ("budget", -0.01, "budget", "within [0.0, inf], got -0.01"),
+    ("budget", -0.01, "budget", "within [0.0, 1000000000.0], got -0.01"),
     ("holdout_fraction", 0.51, "holdout_fraction", "within [0.0, 0.5], got 0.51"),
     ("holdout_fraction", -0.01, "holdout_fraction", "within [0.0, 0.5], got -0.01"),
     ("max_coupons_per_user", 4, "max_coupons_per_user", "within [1, 3], got 4"),

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from journey.campaigns.fields import SLUG, CampaignParamsError, catalog, entry, short_name
+from journey.campaigns.fields import (
+    MAX_TEXT,
+    SLUG,
+    CampaignParamsError,
+    catalog,
+    entry,
+    short_name,
+    shown,
+    text,
+    text_schema,
+)
 from journey.schemas import LIFECYCLE_STAGES, SCENES
 
 ANY = "*"
@@ -33,7 +43,7 @@ CREATIVE_SCHEMA = {
     "type": "object",
     "required": ["theme", "format"],
     "properties": {
-        "segment": {"type": "string"},
+        "segment": {"type": "string", **text_schema(MAX_TEXT)},
         "scene": {"type": "string", "enum": [ANY, *SCENES]},
         "lifecycle_stage": {"type": "string", "enum": [ANY, *LIFECYCLE_STAGES]},
         "theme": {"type": "string", "pattern": SLUG.pattern},
@@ -59,10 +69,10 @@ def _choice(item: dict, name: str, allowed: tuple[str, ...] | None, where: str) 
     """A rule field: "*" (the default) or one of `allowed` (any text when None)."""
     value = item.get(name, ANY)
     if not isinstance(value, str) or not value.strip():
-        raise CampaignParamsError(f"{where}.{name}", f"must be a name or '*', got {value!r}")
+        raise CampaignParamsError(f"{where}.{name}", f"must be a name or '*', got {shown(value)}")
     if allowed is not None and value not in (ANY, *allowed):
-        raise CampaignParamsError(f"{where}.{name}", f"must be '*' or one of {', '.join(allowed)}, got {value!r}")
-    return value
+        raise CampaignParamsError(f"{where}.{name}", f"must be '*' or one of {', '.join(allowed)}, got {shown(value)}")
+    return text(value, f"{where}.{name}")
 
 
 def _creative(item: object, index: int) -> Creative:

@@ -17,15 +17,25 @@ from typing import TYPE_CHECKING, Any
 
 from journey.campaigns.creatives import CREATIVE_SCHEMA, DEFAULT_CREATIVES, MAX_CREATIVES, Creative, parse_creatives
 from journey.campaigns.fields import (
+    MAX_AMOUNT,
+    MAX_ID,
+    MAX_PATH,
+    MAX_TEXT,
+    PLAIN_TEXT,
     SLUG,
+    ZONED_TIME,
     CampaignParamsError,
     catalog,
     entry,
+    flag,
     moment,
     names,
     number,
+    number_schema,
     one_of,
     short_name,
+    text,
+    text_schema,
     whole,
 )
 from journey.schemas import LIFECYCLE_STAGES
@@ -40,6 +50,7 @@ COUPON_KINDS = ("percent", "fixed", "free_shipping")
 CAMPAIGN_STEPS = ("eligibility", "holdout", "coupons", "ads", "recommendations", "quality")  # Spark steps, in order
 RECOMMEND_EXCLUSIONS = ("purchased", "interacted")  # what a user is never recommended again
 CAMPAIGN_ID = "a slug of 2-63 lower-case letters, digits, - or _"
+ZONE_RULE = "ISO-8601 with its zone, e.g. 2026-11-01T09:00:00Z or +01:00; a time without a zone is refused"
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,7 @@ class ParamField:
     items: dict | None = None  # JSON schema of an array's items, when richer than `enum`
     pattern: str | None = None
     format: str | None = None
+    max_length: int | None = None  # characters of a string
     prefill: bool = False  # the default only fills the form in; parse_params wants the value given
 
     def _bounds(self) -> dict:
@@ -118,13 +130,17 @@ class ParamField:
         """The bounds and allowed values, placed where the type wants them (items, additionalProperties)."""
         if self.type == "array":
             return {"items": self.items or {"type": "string", "enum": list(self.enum)}}
-        if self.type == "object":
-            return {"additionalProperties": {"type": "number", **self._bounds()}}
+        if self.type == "object":  # {name: number}
+            return {"additionalProperties": number_schema(self.minimum, self.maximum),
+                    "propertyNames": text_schema(MAX_TEXT)}
+        if self.type == "number":  # finite: bounds refuse ±Infinity, `not` refuses NaN
+            return {k: v for k, v in number_schema(self.minimum, self.maximum).items() if k != "type"}
         return {**self._bounds(), **({"enum": list(self.enum)} if self.enum else {})}
 
     def schema(self) -> dict:
         """The JSON-schema keywords of the field (what the Airflow Param validates and the form shows)."""
-        keywords = {"type": self.type, "pattern": self.pattern, "format": self.format, "minItems": self.min_items,
+        keywords = {"type": self.type, "pattern": self.pattern, "format": self.format, "maxLength": self.max_length,
+                    "minItems": self.min_items,
                     "maxItems": self.max_items, "uniqueItems": self.unique or None, **self._value_keywords(),
                     "title": self.title}
         return {k: v for k, v in keywords.items() if v is not None}
@@ -136,9 +152,9 @@ OFFER_SCHEMA = {
     "properties": {
         "name": {"type": "string", "pattern": SLUG.pattern},
         "kind": {"type": "string", "enum": list(COUPON_KINDS)},
-        "value": {"type": "number", "minimum": 0},
-        "min_spend": {"type": "number", "minimum": 0},
-        "expected_cost": {"type": "number", "exclusiveMinimum": 0},
+        "value": number_schema(0, MAX_AMOUNT),
+        "min_spend": number_schema(0, MAX_AMOUNT),
+        "expected_cost": number_schema(0, MAX_AMOUNT, exclusive_low=True),
     },
 }
 
@@ -151,10 +167,12 @@ DEFAULT_COUPONS = [
 CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
     ParamField("campaign_id", "string", "autumn-sale", "Campaign id", pattern=SLUG.pattern, prefill=True,
                description="Slug: lower-case letters, digits, - and _; reruns of the same id keep history"),
-    ParamField("name", "string", "Autumn sale", "Name", prefill=True),  # parse_params: the campaign id
+    ParamField("name", "string", "Autumn sale", "Name", prefill=True, max_length=MAX_TEXT, pattern=PLAIN_TEXT,
+               description=f"Free text, at most {MAX_TEXT} characters, no control characters; empty = the id"),
     ParamField("objective", "string", "conversion", "Objective", enum=OBJECTIVES),
     ParamField("segments", "array", ["all"], "Target segments", description="Segment ids or names, or [\"all\"]",
-               min_items=1, items={"type": ["string", "integer"]}),
+               min_items=1, items={"type": ["string", "integer"], "minimum": 0, "maximum": MAX_ID,
+                                   **text_schema(MAX_TEXT)}),
     ParamField("lifecycle_stages", "array", [], "Lifecycle stages", description="Empty = every stage",
                enum=LIFECYCLE_STAGES),
     ParamField("channels", "array", ["email", "push"], "Channels (priority order)", enum=CAMPAIGN_CHANNELS,
@@ -162,7 +180,7 @@ CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
     ParamField("coupons", "array", DEFAULT_COUPONS, "Coupon catalog", min_items=1, max_items=10, items=OFFER_SCHEMA,
                description="List of {name, kind: percent|fixed|free_shipping, value, min_spend, expected_cost}",
                prefill=True),
-    ParamField("budget", "number", 1000.0, "Total budget", minimum=0, prefill=True),
+    ParamField("budget", "number", 1000.0, "Total budget", minimum=0, maximum=MAX_AMOUNT, prefill=True),
     ParamField("segment_budget_shares", "object", {}, "Budget share per segment", minimum=0, maximum=1,
                description="Optional {segment: share}"),
     ParamField("max_coupons_per_user", "integer", 1, "Max coupons per user", minimum=1, maximum=3),
@@ -178,13 +196,15 @@ CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
                                        "(uncategorised products are not capped); 0 = no cap"),
     ParamField("frequency_cap", "integer", 3, "Frequency cap", minimum=1, maximum=100,
                description="Max messages per user in a trailing 7 days"),
-    ParamField("start_time", "string", "2026-11-01T00:00:00+00:00", "Start", format="date-time"),
-    ParamField("end_time", "string", "2026-11-08T00:00:00+00:00", "End", format="date-time"),
+    ParamField("start_time", "string", "2026-11-01T00:00:00+00:00", "Start", format="date-time", pattern=ZONED_TIME,
+               description=ZONE_RULE),
+    ParamField("end_time", "string", "2026-11-08T00:00:00+00:00", "End", format="date-time", pattern=ZONED_TIME,
+               description=ZONE_RULE),
     ParamField("creatives", "array", DEFAULT_CREATIVES, "Creative catalog", min_items=1, max_items=MAX_CREATIVES,
                items=CREATIVE_SCHEMA, description="Rules {segment, scene, lifecycle_stage ('*' = any), theme, "
                                                   "format}; first match wins; the last rule must be '*' everywhere"),
     ParamField("dry_run", "boolean", False, "Dry run", description="Write the lake and the report only"),
-    ParamField("products", "string", "", "Products CSV",  # for the Spark steps, not parse_params
+    ParamField("products", "string", "", "Products CSV", max_length=MAX_PATH, pattern=PLAIN_TEXT,  # Spark steps
                description="Margins for coupon values and titles for recommendations; "
                            "empty = $JOURNEY_HOME/inbox/products.csv"),
 )
@@ -240,9 +260,9 @@ def _offer(item: object, index: int) -> Offer:
     name = short_name(item.get("name"), f"{where}.name")
     kind = one_of(item.get("kind"), f"{where}.kind", COUPON_KINDS)
     return Offer(name=name, kind=kind,
-                 value=number(item.get("value"), f"{where}.value", 0.0, 100.0 if kind == "percent" else None),
-                 min_spend=number(item.get("min_spend", 0.0), f"{where}.min_spend", 0.0),
-                 expected_cost=number(item.get("expected_cost"), f"{where}.expected_cost", 1e-9))
+                 value=number(item.get("value"), f"{where}.value", 0.0, 100.0 if kind == "percent" else MAX_AMOUNT),
+                 min_spend=number(item.get("min_spend", 0.0), f"{where}.min_spend", 0.0, MAX_AMOUNT),
+                 expected_cost=number(item.get("expected_cost"), f"{where}.expected_cost", 1e-9, MAX_AMOUNT))
 
 
 def _offers(raw: dict) -> tuple[Offer, ...]:
@@ -261,8 +281,9 @@ def _shares(raw: dict) -> dict[str, float]:
     value, spec = _given(raw, "segment_budget_shares") or {}, FIELDS["segment_budget_shares"]
     if not isinstance(value, dict):
         raise CampaignParamsError(spec.name, f"must be an object {{segment: share}}, got {value!r}")
-    shares = {str(key): number(share, f"{spec.name}.{key}", spec.minimum, spec.maximum)
-              for key, share in value.items()}
+    keys = [text(str(key), spec.name) for key in value]  # segment names: free text
+    shares = {key: number(share, f"{spec.name}.{key}", spec.minimum, spec.maximum)
+              for key, share in zip(keys, value.values(), strict=True)}
     if sum(shares.values()) > 1.0 + 1e-9:
         raise CampaignParamsError(spec.name, f"shares add up to {sum(shares.values()):.3f}, more than 1")
     return shares
@@ -276,13 +297,22 @@ def _check_times(params: CampaignParams) -> CampaignParams:
     return params
 
 
+def _name(raw: dict, campaign_id: str) -> str:
+    """The campaign's display name: free text (see fields.text); absent or empty is the campaign id."""
+    given = raw.get("name")
+    return campaign_id if given is None or given == "" else text(given, "name")
+
+
 def parse_params(raw: dict) -> CampaignParams:
     """Check a trigger's parameters; raise CampaignParamsError naming the first bad field."""
+    if not isinstance(raw, dict):
+        raise CampaignParamsError("conf", f"the parameters must be a JSON object, got {type(raw).__name__}")
     campaign_id = short_name(raw.get("campaign_id"), "campaign_id", CAMPAIGN_ID)
+    text(_given(raw, "products"), "products", MAX_PATH)  # read by the Spark steps, checked here all the same
     objective = one_of(_given(raw, "objective"), "objective", FIELDS["objective"].enum)
     channels, segments = _channels(raw), _segments(raw)
     return _check_times(CampaignParams(
-        campaign_id=campaign_id, name=str(raw.get("name") or campaign_id), objective=objective,
+        campaign_id=campaign_id, name=_name(raw, campaign_id), objective=objective,
         segments=segments, lifecycle_stages=names(_given(raw, "lifecycle_stages"), "lifecycle_stages",
                                                   FIELDS["lifecycle_stages"].enum),
         channels=channels, coupons=_offers(raw), budget=_bounded(raw, "budget"), segment_budget_shares=_shares(raw),
@@ -293,7 +323,7 @@ def parse_params(raw: dict) -> CampaignParams:
                                        RECOMMEND_EXCLUSIONS),
         recommendations_per_category=_bounded(raw, "recommendations_per_category"),
         frequency_cap=_bounded(raw, "frequency_cap"), start_time=_time(raw, "start_time"),
-        end_time=_time(raw, "end_time"), dry_run=bool(_given(raw, "dry_run")),
+        end_time=_time(raw, "end_time"), dry_run=flag(_given(raw, "dry_run"), "dry_run"),
         creatives=parse_creatives(_given(raw, "creatives")),
     ))
 
