@@ -167,7 +167,7 @@ def _timestamp(raw: object, problems: list[str]) -> tuple[str | None, str, date 
     zone = section.get("zone", "UTC")
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a tzdata file
         problems.append(f"timestamp zone '{zone}' is not an IANA time zone (e.g. UTC, Europe/London)")
     return section.get("format") or None, zone, _floor(section.get("floor"), problems)
 
@@ -186,7 +186,7 @@ def _encoding(raw: object, problems: list[str]) -> str:
     """read.encoding as the charset name Spark knows."""
     try:
         name = ENCODINGS.get(codecs.lookup(str(raw)).name)
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         name = None
     if name is None:
         problems.append(f"read.encoding {raw!r} is not supported (known: {', '.join(ENCODINGS.values())})")
