@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from journey.errors import DataError, InputError
 
@@ -139,9 +139,9 @@ def _purchase_days(transactions: pd.DataFrame, calibration_end) -> pd.DataFrame:
     if missing:
         raise InputError(f"transactions: missing column(s) {missing}; expected user_id, date, amount")
     try:
-        days = pd.to_datetime(transactions["date"]).dt.tz_localize(None).dt.normalize()
+        days = pd.to_datetime(transactions["date"], format="ISO8601").dt.tz_localize(None).dt.normalize()
         end = pd.Timestamp(calibration_end).tz_localize(None).normalize()
-    except (TypeError, ValueError) as error:
+    except (AttributeError, TypeError, ValueError) as error:  # AttributeError: mixed time zones, no .dt
         raise InputError(f"transactions.date / calibration_end: not dates ({error})") from None
     if days.isna().any():
         raise InputError(f"transactions.date: {int(days.isna().sum())} missing date(s)")
@@ -184,15 +184,22 @@ def rfm_summary(transactions: pd.DataFrame, calibration_end, unit_days: float = 
 # ---------------------------------------------------------------------------- fitting
 
 
-def _fit_on_log_scale(negative_log_likelihood: Callable[[np.ndarray], float], starts: list[np.ndarray],
-                      model: str) -> tuple[np.ndarray, float]:
-    """Minimise over log-parameters from each start; the best finite optimum, or DataError."""
+def _fit_on_log_scale(negative_log_likelihood: Callable, starts: list[np.ndarray], model: str,
+                      gradient: bool = False) -> tuple[np.ndarray, float]:
+    """Minimise (with the analytic gradient when `gradient`: the function returns value, gradient)
+    over log-parameters from the first start that converges inside the bounds, or DataError.
+
+    The next start is tried only when an optimisation fails, ends on a bound or at a non-finite value.
+    """
     best: tuple[np.ndarray, float] | None = None
     for start in starts:
         with np.errstate(all="ignore"):
-            result = minimize(negative_log_likelihood, start, method="L-BFGS-B", bounds=[(-12.0, 12.0)] * len(start))
-        if np.isfinite(result.fun) and (best is None or result.fun < best[1]):
+            result = minimize(negative_log_likelihood, start, method="L-BFGS-B", jac=gradient,
+                              bounds=[(-12.0, 12.0)] * len(start))
+        if np.isfinite(result.fun) and result.fun < 1e300 and (best is None or result.fun < best[1]):
             best = (result.x, float(result.fun))
+            if result.success and np.all(np.abs(result.x) < 12.0 - 1e-6):
+                break
     if best is None or np.any(np.abs(best[0]) >= 12.0 - 1e-6):
         raise DataError(f"{model}: the likelihood has no finite maximum on this data "
                         f"(parameters {None if best is None else np.exp(best[0]).round(6).tolist()}); "
@@ -222,6 +229,22 @@ def _bgnbd_log_likelihood(r, alpha, a, b, x, t_x, big_t) -> np.ndarray:
     return common + np.logaddexp(alive, dropped)
 
 
+def _bgnbd_log_likelihood_gradient(r, alpha, a, b, x, t_x, big_t) -> np.ndarray:
+    """Per-customer derivatives of eq. (6) in logs with respect to log r, log α, log a, log b (4 × n)."""
+    alive = -(r + x) * np.log(alpha + big_t)
+    repeat = x > 0
+    b_repeat = np.where(repeat, b + x - 1, 1.0)
+    dropped = np.where(repeat, np.log(a) - np.log(b_repeat) - (r + x) * np.log(alpha + t_x), -np.inf)
+    w_dropped = np.exp(dropped - np.logaddexp(alive, dropped))
+    w_alive = 1.0 - w_dropped
+    d_r = (digamma(r + x) - digamma(r) + np.log(alpha)
+           - w_alive * np.log(alpha + big_t) - w_dropped * np.log(alpha + t_x))
+    d_alpha = r / alpha - (r + x) * (w_alive / (alpha + big_t) + w_dropped / (alpha + t_x))
+    d_a = digamma(a + b) - digamma(a + b + x) + w_dropped / a
+    d_b = digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b) - w_dropped / b_repeat
+    return np.vstack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
+
+
 def fit_bgnbd(frequency, recency, T, min_customers: int = MIN_CUSTOMERS) -> BGNBDParams:
     """BG/NBD maximum-likelihood fit (r, alpha, a, b) on per-customer x, t_x, T."""
     x, t_x, big_t = _customer_history(frequency, recency, T)
@@ -233,14 +256,17 @@ def fit_bgnbd(frequency, recency, T, min_customers: int = MIN_CUSTOMERS) -> BGNB
                         f"needs at least {MIN_REPEAT_BUYERS} repeat buyers to estimate dropout")
     (ux, ut_x, ut), weights = _distinct_rows(x, t_x, big_t)
 
-    def negative(log_params: np.ndarray) -> float:
+    def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         r, alpha, a, b = np.exp(log_params)
         value = -np.dot(weights, _bgnbd_log_likelihood(r, alpha, a, b, ux, ut_x, ut))
-        return value if np.isfinite(value) else 1e300
+        gradient = -_bgnbd_log_likelihood_gradient(r, alpha, a, b, ux, ut_x, ut) @ weights
+        if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
+            return 1e300, np.zeros(4)
+        return value, gradient
 
     scale = max(float(np.mean(big_t)), 1e-3)
     starts = [np.zeros(4), np.log([1.0, scale, 1.0, 1.0]), np.log([0.5, scale / 4, 0.5, 2.0])]
-    (r, alpha, a, b), log_likelihood = _fit_on_log_scale(negative, starts, "BG/NBD")
+    (r, alpha, a, b), log_likelihood = _fit_on_log_scale(negative, starts, "BG/NBD", gradient=True)
     return BGNBDParams(float(r), float(alpha), float(a), float(b), log_likelihood)
 
 
