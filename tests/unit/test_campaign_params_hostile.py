@@ -10,6 +10,7 @@ InputError naming the field; nothing else (TypeError, KeyError, AttributeError, 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +46,7 @@ def changed(path: tuple, value: object) -> dict:
     return raw
 
 
+@functools.cache
 def form_schema() -> dict:
     """The DAG's Params as one JSON schema of the whole conf (what the trigger form and REST API check)."""
     return {"type": "object", "properties": {name: param.schema for name, param in dag_params().items()}}
