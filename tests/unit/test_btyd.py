@@ -19,6 +19,7 @@ from journey.models.btyd import (
     fit_gamma_gamma,
     p_alive,
     predicted_value,
+    probability_no_purchase,
     rfm_summary,
 )
 from journey.perf.btyd_cdnow import holdout_purchase_days, read_cdnow
@@ -44,20 +45,25 @@ def cdnow_summary(cdnow_transactions) -> pd.DataFrame:
     return rfm_summary(cdnow_transactions, "1997-09-30", unit_days=7)
 
 
-def simulate_bgnbd(customers: int, r: float, alpha: float, a: float, b: float, seed: int):
-    """(x, t_x, T) drawn from the BG/NBD story: Poisson purchases at rate λ, dropout with p after each repeat."""
+def simulate_bgnbd(customers: int, r: float, alpha: float, a: float, b: float, seed: int, holdout: float = 0.0):
+    """(x, t_x, T, purchases in (T, T + holdout]) drawn from the BG/NBD story.
+
+    Purchases come at Poisson rate λ ~ Gamma(r, α) from the first one at 0; after each repeat
+    purchase the customer drops out with probability p ~ Beta(a, b). T is uniform on 20..40.
+    """
     rng = np.random.default_rng(seed)
     rate, dropout = rng.gamma(r, 1.0 / alpha, customers), rng.beta(a, b, customers)
     horizon = rng.uniform(20.0, 40.0, customers)
-    x, t_x, now = np.zeros(customers), np.zeros(customers), np.zeros(customers)
+    x, t_x, later, now = np.zeros(customers), np.zeros(customers), np.zeros(customers), np.zeros(customers)
     active = np.ones(customers, dtype=bool)
     while active.any():
         now[active] += rng.exponential(1.0 / rate[active])
-        bought = active & (now <= horizon)
-        x[bought] += 1
-        t_x[bought] = now[bought]
-        active = bought & (rng.random(customers) >= dropout)
-    return x, t_x, horizon
+        calibration, after = active & (now <= horizon), active & (now > horizon) & (now <= horizon + holdout)
+        x[calibration] += 1
+        t_x[calibration] = now[calibration]
+        later[after] += 1
+        active = (calibration | after) & (rng.random(customers) >= dropout)
+    return x, t_x, horizon, later
 
 
 # ---------------------------------------------------------------------------- RFM summary
@@ -104,7 +110,7 @@ def test_bgnbd_published_worked_example():
 
 def test_bgnbd_fit_recovers_simulated_parameters():
     truth = {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}
-    x, t_x, horizon = simulate_bgnbd(20_000, **truth, seed=0)
+    x, t_x, horizon, _ = simulate_bgnbd(20_000, **truth, seed=0)
     fitted = fit_bgnbd(x, t_x, horizon)
     # 20k customers: the purchase rate is sharp (within 10 %), a and b separately less so (within 20 %),
     # their mean dropout probability a/(a+b) within 6 % (sampling spread over seeds 0-7: 4 %, 6 %, 11 %, 4 %).
@@ -136,6 +142,31 @@ def test_expected_purchases_hand_value_and_shape():
     assert np.all(np.diff(by_frequency) > 0)
     by_horizon = [expected_purchases(params, t, [2], [4.0], [6.0])[0] for t in (1, 10, 100)]
     assert by_horizon == sorted(by_horizon)
+
+
+def test_forecasts_match_what_simulated_customers_do_next():
+    truth = {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}
+    x, t_x, horizon, later = simulate_bgnbd(20_000, **truth, seed=1, holdout=26.0)
+    params = BGNBDParams(**truth)
+    # With the true parameters the forecasts are unbiased: totals within 3 % (binomial / Poisson noise ≈ 1 %).
+    assert expected_purchases(params, 26.0, x, t_x, horizon).sum() == pytest.approx(later.sum(), rel=0.03)
+    assert probability_no_purchase(params, 26.0, x, t_x, horizon).sum() == pytest.approx((later == 0).sum(), rel=0.03)
+    # ... also among the repeat buyers, where the dropout matters.
+    repeat = x > 0
+    assert (expected_purchases(params, 26.0, x[repeat], t_x[repeat], horizon[repeat]).sum()
+            == pytest.approx(later[repeat].sum(), rel=0.03))
+
+
+def test_probability_no_purchase_hand_values():
+    params = BGNBDParams(r=1.0, alpha=1.0, a=2.0, b=3.0)
+    # x=1, t_x=1, T=3, t=4: [A(7) + D] / [A(3) + D], A(s) = (1+s)^-2, D = 2/3·2^-2 → (1/64 + 1/6)/(1/16 + 1/6) = 35/44.
+    assert probability_no_purchase(params, 4.0, [1], [1.0], [3.0])[0] == pytest.approx(35 / 44)
+    # x=0: ((α+T)/(α+T+t))^r = 5/9.
+    assert probability_no_purchase(params, 4.0, [0], [0.0], [4.0])[0] == pytest.approx(5 / 9)
+    assert probability_no_purchase(params, 0.0, [2, 0], [1.0, 0.0], [3.0, 2.0]).tolist() == [1.0, 1.0]
+    # A very long horizon: only the dropped ones stay silent.
+    assert probability_no_purchase(params, 1e12, [1, 4], [1.0, 2.0], [3.0, 8.0]) == pytest.approx(
+        1 - p_alive(params, [1, 4], [1.0, 2.0], [3.0, 8.0]))
 
 
 def test_expected_purchases_stays_finite_for_heavy_buyers_and_a_near_one():

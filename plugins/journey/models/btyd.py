@@ -219,22 +219,29 @@ def bgnbd_log_likelihood(params: BGNBDParams, frequency, recency, T) -> np.ndarr
     return _bgnbd_log_likelihood(params.r, params.alpha, params.a, params.b, x, t_x, big_t)
 
 
-def _bgnbd_log_likelihood(r, alpha, a, b, x, t_x, big_t) -> np.ndarray:
-    """Eq. (6) in logs: still-alive term ⊕ dropped-after-last-purchase term (x > 0 only)."""
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
-    alive = -(r + x) * np.log(alpha + big_t)
+def _log_alive_term(r, alpha, x, s) -> np.ndarray:
+    """log (α + s)^−(r+x): eq. (6)'s still-alive term at time s, without the common factors."""
+    return -(r + x) * np.log(alpha + s)
+
+
+def _log_dropped_term(r, alpha, a, b, x, t_x) -> np.ndarray:
+    """log a/(b+x−1)·(α + t_x)^−(r+x): eq. (6)'s dropped-after-the-last-purchase term; −inf for x = 0."""
     repeat = x > 0
-    dropped = np.where(repeat, np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * np.log(alpha + t_x),
-                       -np.inf)
-    return common + np.logaddexp(alive, dropped)
+    with np.errstate(divide="ignore"):
+        return np.where(repeat, np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0))
+                        + _log_alive_term(r, alpha, x, t_x), -np.inf)
+
+
+def _bgnbd_log_likelihood(r, alpha, a, b, x, t_x, big_t) -> np.ndarray:
+    """Eq. (6) in logs: common factors + (still-alive term ⊕ dropped term)."""
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
+    return common + np.logaddexp(_log_alive_term(r, alpha, x, big_t), _log_dropped_term(r, alpha, a, b, x, t_x))
 
 
 def _bgnbd_log_likelihood_gradient(r, alpha, a, b, x, t_x, big_t) -> np.ndarray:
     """Per-customer derivatives of eq. (6) in logs with respect to log r, log α, log a, log b (4 × n)."""
-    alive = -(r + x) * np.log(alpha + big_t)
-    repeat = x > 0
-    b_repeat = np.where(repeat, b + x - 1, 1.0)
-    dropped = np.where(repeat, np.log(a) - np.log(b_repeat) - (r + x) * np.log(alpha + t_x), -np.inf)
+    alive, dropped = _log_alive_term(r, alpha, x, big_t), _log_dropped_term(r, alpha, a, b, x, t_x)
+    b_repeat = np.where(x > 0, b + x - 1, 1.0)
     w_dropped = np.exp(dropped - np.logaddexp(alive, dropped))
     w_alive = 1.0 - w_dropped
     d_r = (digamma(r + x) - digamma(r) + np.log(alpha)
@@ -273,12 +280,22 @@ def fit_bgnbd(frequency, recency, T, min_customers: int = MIN_CUSTOMERS) -> BGNB
 # ---------------------------------------------------------------------------- BG/NBD predictions
 
 
+def _horizon(t) -> float:
+    """The forecast horizon as a float, or an InputError when negative or not finite."""
+    try:
+        t = float(t)
+    except (TypeError, ValueError):
+        raise InputError(f"t (horizon): not a number: {t!r}") from None
+    if not np.isfinite(t) or t < 0:
+        raise InputError(f"t (horizon): must be a non-negative number of time units, got {t}")
+    return t
+
+
 def _odds_dropped(params: BGNBDParams, x, t_x, big_t) -> np.ndarray:
     """a/(b+x−1)·((α+T)/(α+t_x))^(r+x) for x > 0, 0 for x = 0: P(dropped)/P(alive) given the history."""
-    repeat = x > 0
-    log_odds = (np.log(params.a) - np.log(np.where(repeat, params.b + x - 1, 1.0))
-                + (params.r + x) * (np.log(params.alpha + big_t) - np.log(params.alpha + t_x)))
-    return np.where(repeat, np.exp(np.minimum(log_odds, 700.0)), 0.0)
+    r, alpha = params.r, params.alpha
+    log_odds = _log_dropped_term(r, alpha, params.a, params.b, x, t_x) - _log_alive_term(r, alpha, x, big_t)
+    return np.exp(np.minimum(log_odds, 700.0))
 
 
 def p_alive(params: BGNBDParams, frequency, recency, T) -> np.ndarray:
@@ -289,9 +306,7 @@ def p_alive(params: BGNBDParams, frequency, recency, T) -> np.ndarray:
 
 def expected_purchases(params: BGNBDParams, t, frequency, recency, T) -> np.ndarray:
     """E[repeat purchases in (T, T + t] | x, t_x, T], FHL 2005 eq. (10) (see the module docstring)."""
-    t = float(t)
-    if not np.isfinite(t) or t < 0:
-        raise InputError(f"t (horizon): must be a non-negative number of time units, got {t}")
+    t = _horizon(t)
     x, t_x, big_t = _customer_history(frequency, recency, T)
     r, alpha, b = params.r, params.alpha, params.b
     a = params.a if abs(params.a - 1.0) >= A_NEAR_ONE else 1.0 + np.copysign(A_NEAR_ONE, params.a - 1.0)
@@ -306,6 +321,24 @@ def expected_purchases(params: BGNBDParams, t, frequency, recency, T) -> np.ndar
         raise DataError(f"BG/NBD expected purchases not finite for {int(bad.sum())} customer(s) "
                         f"(first x={x[first]}, t_x={t_x[first]}, T={big_t[first]}, t={t}, params {params})")
     return np.maximum(expected, 0.0)
+
+
+def probability_no_purchase(params: BGNBDParams, t, frequency, recency, T) -> np.ndarray:
+    """P(no repeat purchase in (T, T + t] | x, t_x, T).
+
+    A customer alive at T buys nothing in t with probability e^(−λt); one who dropped never
+    buys. Integrating over the posterior of (λ, p) gives the ratio of the eq. (6) likelihood
+    with the still-alive term taken at T + t instead of T, to the likelihood itself:
+    [A(T + t) + D] / [A(T) + D], A(s) = (α + s)^−(r+x), D = a/(b+x−1)·(α + t_x)^−(r+x) (x > 0),
+    the common factors cancelling. For x = 0 it is ((α+T)/(α+T+t))^r; as t → ∞ it tends to
+    1 − p_alive.
+    """
+    t = _horizon(t)
+    x, t_x, big_t = _customer_history(frequency, recency, T)
+    r, alpha = params.r, params.alpha
+    dropped = _log_dropped_term(r, alpha, params.a, params.b, x, t_x)
+    later = np.logaddexp(_log_alive_term(r, alpha, x, big_t + t), dropped)
+    return np.exp(later - np.logaddexp(_log_alive_term(r, alpha, x, big_t), dropped))
 
 
 # ---------------------------------------------------------------------------- Gamma-Gamma

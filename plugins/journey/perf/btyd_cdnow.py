@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from journey.errors import InputError
-from journey.models.btyd import btyd_scores, fit_bgnbd, fit_gamma_gamma, rfm_summary
+from journey.models.btyd import btyd_scores, fit_bgnbd, fit_gamma_gamma, probability_no_purchase, rfm_summary
 from journey.perf.daily import machine
 
 CALIBRATION_END = pd.Timestamp("1997-09-30")
@@ -68,7 +68,10 @@ def report(path: Path) -> str:
     bought = (actual > 0).astype(int)
     naive = summary["frequency"].to_numpy() / np.maximum(summary["T"].to_numpy(), 1e-9) * HORIZON_WEEKS
     ranked = {"BG/NBD expected purchases (39 weeks)": scores["expected_purchases"].to_numpy(),
-              "BG/NBD P(alive)": scores["p_alive"].to_numpy(), **rule_scores(summary)}
+              "BG/NBD P(any purchase in 39 weeks) = 1 − P(X=0)": 1.0 - probability_no_purchase(
+                  bgnbd, HORIZON_WEEKS, summary["frequency"], summary["recency"], summary["T"]),
+              "BG/NBD P(alive) (1 for every one-time buyer)": scores["p_alive"].to_numpy(),
+              **rule_scores(summary)}
     lines = [
         f"Machine {machine()}; fit + scores {seconds:.2f} s.",
         f"Customers {len(summary):,}; repeat buyers in calibration {int((summary['frequency'] > 0).sum()):,}; "
