@@ -22,7 +22,7 @@ from journey.models.btyd import (
     probability_no_purchase,
     rfm_summary,
 )
-from journey.perf.btyd_cdnow import holdout_purchase_days, read_cdnow
+from journey.perf.btyd_cdnow import holdout_purchase_days, read_cdnow, simulate_bgnbd
 from tests.samples import cdnow_file
 
 # Fader, Hardie & Lee (2005), "Counting your customers the easy way", CDNOW sample, weeks 1-39.
@@ -43,27 +43,6 @@ def cdnow_transactions() -> pd.DataFrame:
 def cdnow_summary(cdnow_transactions) -> pd.DataFrame:
     """RFM summary of the 39-week calibration, time in weeks."""
     return rfm_summary(cdnow_transactions, "1997-09-30", unit_days=7)
-
-
-def simulate_bgnbd(customers: int, r: float, alpha: float, a: float, b: float, seed: int, holdout: float = 0.0):
-    """(x, t_x, T, purchases in (T, T + holdout]) drawn from the BG/NBD story.
-
-    Purchases come at Poisson rate λ ~ Gamma(r, α) from the first one at 0; after each repeat
-    purchase the customer drops out with probability p ~ Beta(a, b). T is uniform on 20..40.
-    """
-    rng = np.random.default_rng(seed)
-    rate, dropout = rng.gamma(r, 1.0 / alpha, customers), rng.beta(a, b, customers)
-    horizon = rng.uniform(20.0, 40.0, customers)
-    x, t_x, later, now = np.zeros(customers), np.zeros(customers), np.zeros(customers), np.zeros(customers)
-    active = np.ones(customers, dtype=bool)
-    while active.any():
-        now[active] += rng.exponential(1.0 / rate[active])
-        calibration, after = active & (now <= horizon), active & (now > horizon) & (now <= horizon + holdout)
-        x[calibration] += 1
-        t_x[calibration] = now[calibration]
-        later[after] += 1
-        active = (calibration | after) & (rng.random(customers) >= dropout)
-    return x, t_x, horizon, later
 
 
 # ---------------------------------------------------------------------------- RFM summary

@@ -5,6 +5,8 @@ the published set-up of Fader, Hardie & Lee 2005) and compares the forecasts for
 holdout 1997-10-01..1998-06-30 with what the same 2,357 customers did: mean absolute error of
 the expected repeat purchases against the actual purchase days, and ROC-AUC for "any purchase
 in the holdout" of BG/NBD and of the one-line rules. Prints markdown tables and the machine.
+With `--simulate N`, also times the BG/NBD fit on N customers drawn from the model's own story
+(`simulate_bgnbd`, which the unit tests use as a customer base with a known answer).
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ import numpy as np
 import pandas as pd
 
 from journey.errors import InputError
-from journey.models.btyd import btyd_scores, fit_bgnbd, fit_gamma_gamma, probability_no_purchase, rfm_summary
+from journey.models.btyd import (
+    btyd_scores,
+    expected_purchases,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    p_alive,
+    probability_no_purchase,
+    rfm_summary,
+)
 from journey.perf.daily import machine
 
 CALIBRATION_END = pd.Timestamp("1997-09-30")
@@ -51,6 +61,44 @@ def rule_scores(summary: pd.DataFrame) -> dict[str, np.ndarray]:
         "rule: recency (days since last purchase, lower is better)":
             -(summary["T"] - summary["recency"]).to_numpy() * WEEK_DAYS,
     }
+
+
+def simulate_bgnbd(customers: int, r: float, alpha: float, a: float, b: float, seed: int, holdout: float = 0.0):
+    """(x, t_x, T, purchases in (T, T + holdout]) drawn from the BG/NBD story.
+
+    Purchases come at Poisson rate λ ~ Gamma(r, α) from the first one at 0; after each repeat
+    purchase the customer drops out with probability p ~ Beta(a, b). T is uniform on 20..40.
+    """
+    rng = np.random.default_rng(seed)
+    rate, dropout = rng.gamma(r, 1.0 / alpha, customers), rng.beta(a, b, customers)
+    horizon = rng.uniform(20.0, 40.0, customers)
+    x, t_x, later, now = np.zeros(customers), np.zeros(customers), np.zeros(customers), np.zeros(customers)
+    active = np.ones(customers, dtype=bool)
+    while active.any():
+        now[active] += rng.exponential(1.0 / rate[active])
+        calibration, after = active & (now <= horizon), active & (now > horizon) & (now <= horizon + holdout)
+        x[calibration] += 1
+        t_x[calibration] = now[calibration]
+        later[after] += 1
+        active = (calibration | after) & (rng.random(customers) >= dropout)
+    return x, t_x, horizon, later
+
+
+def scale_report(customers: int, seed: int = 3) -> str:
+    """Fit and forecast times on `customers` simulated ones, times rounded to days as a daily feed gives them."""
+    truth = {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5}
+    x, t_x, T, _ = simulate_bgnbd(customers, **truth, seed=seed)
+    t_x, T = np.floor(t_x * WEEK_DAYS) / WEEK_DAYS, np.ceil(T * WEEK_DAYS) / WEEK_DAYS
+    distinct = len(np.unique(np.column_stack([x, t_x, T]), axis=0))
+    started = time.perf_counter()
+    fitted = fit_bgnbd(x, t_x, T)
+    fitted_at = time.perf_counter()
+    expected_purchases(fitted, 13.0, x, t_x, T)
+    p_alive(fitted, x, t_x, T)
+    return (f"Machine {machine()}; {customers:,} simulated customers (true r, alpha, a, b = {tuple(truth.values())}), "
+            f"{distinct:,} distinct histories: fit {fitted_at - started:.2f} s "
+            f"(r={fitted.r:.3f} alpha={fitted.alpha:.3f} a={fitted.a:.3f} b={fitted.b:.3f}), "
+            f"p_alive + expected purchases {time.perf_counter() - fitted_at:.2f} s.")
 
 
 def report(path: Path) -> str:
@@ -97,8 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     """Print the report for the CDNOW file given on the command line."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("cdnow", type=Path, help="cdnow_sample.txt (e.g. /work/shared/data/cdnow_sample.txt)")
+    parser.add_argument("--simulate", type=int, default=0, metavar="N",
+                        help="also time the fit on N customers simulated from the BG/NBD story")
     args = parser.parse_args(argv)
     print(report(args.cdnow))
+    if args.simulate:
+        print(scale_report(args.simulate))
     return 0
 
 
