@@ -34,6 +34,7 @@ from journey.campaigns.fields import (
     number_schema,
     one_of,
     short_name,
+    shown,
     text,
     text_schema,
     whole,
@@ -140,9 +141,8 @@ class ParamField:
     def schema(self) -> dict:
         """The JSON-schema keywords of the field (what the Airflow Param validates and the form shows)."""
         keywords = {"type": self.type, "pattern": self.pattern, "format": self.format, "maxLength": self.max_length,
-                    "minItems": self.min_items,
-                    "maxItems": self.max_items, "uniqueItems": self.unique or None, **self._value_keywords(),
-                    "title": self.title}
+                    "minItems": self.min_items, "maxItems": self.max_items, "uniqueItems": self.unique or None,
+                    **self._value_keywords(), "title": self.title}
         return {k: v for k, v in keywords.items() if v is not None}
 
 
@@ -280,7 +280,7 @@ def _shares(raw: dict) -> dict[str, float]:
     """Optional budget share per segment: each within the table's bounds, summing to at most 1."""
     value, spec = _given(raw, "segment_budget_shares") or {}, FIELDS["segment_budget_shares"]
     if not isinstance(value, dict):
-        raise CampaignParamsError(spec.name, f"must be an object {{segment: share}}, got {value!r}")
+        raise CampaignParamsError(spec.name, f"must be an object {{segment: share}}, got {shown(value)}")
     keys = [text(str(key), spec.name) for key in value]  # segment names: free text
     shares = {key: number(share, f"{spec.name}.{key}", spec.minimum, spec.maximum)
               for key, share in zip(keys, value.values(), strict=True)}
