@@ -15,6 +15,7 @@ from journey.dag_ids import DAG_IDS
 from journey.errors import InputError
 from journey.models.registry import MODEL_NAMES
 from journey.runtime.runner import iso_date, run_main
+from journey.serve.commands import add_commands as add_serve_commands
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -278,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--margin", type=float, default=None, help="promote: margin on the primary metric")
     models.add_argument("--force", action="store_true", help="promote even when the rule says no")
     models.set_defaults(func=_models)
+
+    add_serve_commands(sub, _positive)
     return parser
 
 

@@ -19,6 +19,7 @@ ENV_RETRY_DELAY = "JOURNEY_RETRY_DELAY_SECONDS"  # default 300
 ENV_AIRFLOW_PORT = "JOURNEY_AIRFLOW_PORT"  # default 8080 (`journey airflow`: api-server port)
 ENV_AIRFLOW_PASSWORD = "JOURNEY_AIRFLOW_PASSWORD"  # default: generated once, kept in $AIRFLOW_HOME
 ENV_BI_PASSWORD = "JOURNEY_BI_PASSWORD"  # default journey_bi (the read-only BI role)
+ENV_API_PORT = "JOURNEY_API_PORT"  # default 8000 (`journey serve`: the next-best-action API)
 
 DEFAULT_HOME = ".journey"
 DEFAULT_SPARK_MASTER = "local[*]"
@@ -28,6 +29,7 @@ DEFAULT_TASK_RETRIES = 2
 DEFAULT_RETRY_DELAY_SECONDS = 300
 DEFAULT_AIRFLOW_PORT = 8080
 DEFAULT_BI_PASSWORD = "journey_bi"
+DEFAULT_API_PORT = 8000
 DB_SCHEMA = "journey"
 BI_ROLE = "journey_bi"
 
@@ -47,6 +49,7 @@ class Settings:
     airflow_port: int
     airflow_password: str | None = field(repr=False)
     bi_password_set: str | None = field(default=None, repr=False)  # JOURNEY_BI_PASSWORD as given (None: unset)
+    api_port: int = DEFAULT_API_PORT
 
     @property
     def bi_password(self) -> str:
@@ -102,4 +105,5 @@ def get_settings(environ: dict[str, str] | None = None) -> Settings:
         airflow_port=_whole_number(env, ENV_AIRFLOW_PORT, DEFAULT_AIRFLOW_PORT),
         airflow_password=env.get(ENV_AIRFLOW_PASSWORD) or None,
         bi_password_set=env.get(ENV_BI_PASSWORD) or None,
+        api_port=_whole_number(env, ENV_API_PORT, DEFAULT_API_PORT),
     )
