@@ -7,11 +7,12 @@ STAMP := $(VENV)/.installed
 export JOURNEY_HOME ?= $(CURDIR)/.journey
 PYTEST_ARGS ?=
 
-.PHONY: demo airflow test browser lint install check-java db-start db-stop clean bench bench-pipeline bench-models bench-campaigns help
+.PHONY: serve bench-serve demo airflow test browser lint install check-java db-start db-stop clean bench bench-pipeline bench-models bench-campaigns help
 
 help:
 	@echo "make demo   - install, start embedded PostgreSQL, generate data, run the daily DAG, print a summary"
 	@echo "make airflow - serve Airflow locally (UI + REST API on JOURNEY_AIRFLOW_PORT, default 8080) until Ctrl-C"
+	@echo "make serve  - serve the next-best-action HTTP API on 127.0.0.1:JOURNEY_API_PORT (default 8000; docs/api.md)"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff (with Airflow AIR rules)"
 	@echo "make bench  - every benchmark (bench-pipeline, bench-models, bench-campaigns; see docs/benchmarks.md)"
@@ -34,6 +35,9 @@ demo: install
 
 airflow: install
 	@$(VENV)/bin/journey airflow
+
+serve: install
+	@$(VENV)/bin/journey serve
 
 test: install browser
 	@$(PY) -m pytest $(PYTEST_ARGS)
@@ -58,6 +62,9 @@ bench-models: install
 
 bench-campaigns: install
 	@$(PY) -m journey.perf.campaigns
+
+bench-serve: install
+	@$(PY) -m journey.perf.serve --users 1000000 --requests 20000 --concurrency 16 --max-seconds 120
 
 db-start: install
 	@$(VENV)/bin/journey db start

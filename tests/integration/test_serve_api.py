@@ -8,16 +8,22 @@ every answer is checked against those rows.
 from __future__ import annotations
 
 import json
+import signal
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from journey import warehouse
 from journey.config import get_settings
+from journey.ingest.events import run_ingest
+from journey.perf.serve import free_port, start_api
 from journey.schemas import EVENT_COLUMNS, REJECT_REASONS
-from journey.serve import auth
+from journey.serve import auth, queries
 from journey.serve.app import MAX_BODY_BYTES, create_app
 from journey.serve.pool import ConnectionPool
 
@@ -85,7 +91,7 @@ def service(tmp_path_factory):
               "write": auth.create_key(conn, "sender", ("write",))[1]}
     revoked_id, revoked = auth.create_key(conn, "old", ("read", "write"))
     auth.revoke_key(conn, revoked_id)
-    pool = ConnectionPool(warehouse.database_url(settings), size=4)
+    pool = ConnectionPool(warehouse.database_url(settings), size=4, setup=queries.prepare)
     with TestClient(create_app(pool, settings.inbox)) as client:
         yield client, settings, tokens, revoked, conn
     pool.close()
@@ -257,3 +263,73 @@ def test_healthz_and_metrics(service):
     assert f"{line}{counted + 3}\n" in after.text
     assert f'journey_api_request_duration_seconds_count{{method="GET",route="{NBA_ROUTE}"}} ' in after.text
     assert "nobody" not in after.text  # route templates, not raw paths
+
+
+# ------------------------------------------------------------------ a real server, killed, and the next ingest
+
+
+def _batch(first: int, size: int) -> list[dict]:
+    """`size` good view events with ids e<first>…"""
+    stamp = (NOW - timedelta(hours=2)).isoformat()
+    return [{"event_id": f"k{first + i}", "event_time": stamp, "user_id": f"u{(first + i) % 97}",
+             "event_type": "view", "product_id": f"p{i % 13}"} for i in range(size)]
+
+
+def test_sigkill_mid_batch_loses_no_acknowledged_event(service):
+    _, settings, tokens, _, _ = service
+    port = free_port()
+    server = start_api(settings.home, port, workers=1)
+    folder = settings.inbox / "events"
+    before = {p.name for p in folder.glob("*.jsonl")}
+    acknowledged: dict[str, list[str]] = {}
+    url, headers = f"http://127.0.0.1:{port}/v1/events", _as(tokens["write"])
+
+    def post_until_refused() -> None:
+        first = 0
+        with httpx.Client(headers=headers, timeout=10) as client:
+            while True:
+                batch = _batch(first, 500)
+                try:
+                    answer = client.post(url, json={"events": batch})
+                except httpx.HTTPError:
+                    return
+                assert answer.status_code == 200, answer.text
+                acknowledged[answer.json()["file"]] = [e["event_id"] for e in batch]
+                first += 500
+
+    sender = threading.Thread(target=post_until_refused)
+    try:
+        sender.start()
+        time.sleep(1.5)
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=30)
+        sender.join(timeout=30)
+    assert acknowledged, "no batch was acknowledged before the kill"
+    visible = {p.name for p in folder.glob("*.jsonl")} - before
+    assert set(acknowledged) <= visible
+    for name, ids in acknowledged.items():
+        assert [json.loads(line)["event_id"] for line in (folder / name).read_text().splitlines()] == ids
+    assert not [p for p in folder.iterdir() if not p.name.startswith(".") and not p.name.endswith(".jsonl")]
+    for name in visible - set(acknowledged):  # written but killed before the answer: still whole
+        lines = (folder / name).read_text().splitlines()
+        assert len(lines) == 500 and all(json.loads(line)["event_type"] == "view" for line in lines)
+
+
+@pytest.mark.spark
+def test_posted_events_are_ingested_by_the_next_run(service, spark, tmp_path):
+    client, settings, tokens, _, _ = service
+    own_inbox = tmp_path / "inbox"
+    own = create_app(client.app.state.pool, own_inbox)
+    good = _batch(10_000, 40)
+    bad = [{"event_time": NOW.isoformat(), "user_id": "u1", "event_type": "purchase", "price": "-3"}]
+    with TestClient(own) as private:
+        answer = private.post("/v1/events", json={"events": good[:25] + bad}, headers=_as(tokens["write"]))
+        second = private.post("/v1/events", json={"events": good[25:]}, headers=_as(tokens["write"]))
+    assert answer.json()["accepted"] == 25 and answer.json()["rejected"][0]["reason"] == "negative_price"
+    assert second.json()["accepted"] == 15
+    lake_settings = get_settings({"JOURNEY_HOME": str(tmp_path / "home"), "JOURNEY_SHUFFLE_PARTITIONS": "4"})
+    result = run_ingest(spark, lake_settings, str(own_inbox / "events"), "canonical", "api-roundtrip")
+    assert (result.rows_read, result.curated, result.quarantined, result.duplicates) == (40, 40, 0, 0)
+    curated = spark.read.parquet(result.curated_path).where("event_id LIKE 'k1%'").select("event_id")
+    assert sorted(r.event_id for r in curated.collect()) == sorted(e["event_id"] for e in good)

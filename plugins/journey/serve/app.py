@@ -1,6 +1,6 @@
 """The FastAPI application: routes, API-key scopes, body limits, errors, metrics.
 
-    app = create_app(ConnectionPool(database_url(settings)), settings.inbox)
+    app = create_app(ConnectionPool(database_url(settings), setup=queries.prepare), settings.inbox)
 
 Reads need a key with scope `read`, POSTs a key with scope `write` (header
 `Authorization: Bearer <token>`); /healthz, /metrics and the OpenAPI pages (/docs) need none.
@@ -208,4 +208,4 @@ def app_from_environment() -> FastAPI:
     settings = get_settings()
     with warehouse.connect(settings):
         pass
-    return create_app(ConnectionPool(warehouse.database_url(settings)), settings.inbox)
+    return create_app(ConnectionPool(warehouse.database_url(settings), setup=queries.prepare), settings.inbox)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg2
 import psycopg2.extensions
@@ -23,12 +23,23 @@ BORROW_TIMEOUT_S = 10.0
 BROKEN = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
-class ConnectionPool:
-    """`size` connections to `url`; a borrower waits (up to BORROW_TIMEOUT_S) when all are out."""
+class PooledConnection(psycopg2.extensions.connection):
+    """A connection that remembers whether the pool's `setup` has run on it."""
 
-    def __init__(self, url: str, size: int = DEFAULT_SIZE):
+    ready = False
+
+
+class ConnectionPool:
+    """`size` connections to `url`; a borrower waits (up to BORROW_TIMEOUT_S) when all are out.
+
+    `setup(conn)` runs once on each new connection (e.g. to PREPARE statements).
+    """
+
+    def __init__(self, url: str, size: int = DEFAULT_SIZE, setup: Callable | None = None):
+        self._setup = setup
         try:
-            self._pool = ThreadedConnectionPool(1, size, url, connect_timeout=10, application_name="journey-serve")
+            self._pool = ThreadedConnectionPool(1, size, url, connect_timeout=10, application_name="journey-serve",
+                                                connection_factory=PooledConnection)
         except psycopg2.Error as exc:
             raise WarehouseError(f"cannot connect to PostgreSQL at {redact(url)}: {first_line(exc)}") from exc
         self._free = threading.BoundedSemaphore(size)
@@ -41,8 +52,8 @@ class ConnectionPool:
         conn, broken = None, False
         try:
             conn = self._pool.getconn()
-            if conn.isolation_level != psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ:
-                conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ)
+            if not conn.ready:
+                self._ready(conn)
             try:
                 yield conn
                 conn.commit()
@@ -55,6 +66,13 @@ class ConnectionPool:
             if conn is not None:
                 self._pool.putconn(conn, close=broken)
             self._free.release()
+
+    def _ready(self, conn: PooledConnection) -> None:
+        """First use of a connection: REPEATABLE READ transactions, then `setup`."""
+        conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ)
+        if self._setup is not None:
+            self._setup(conn)
+        conn.ready = True
 
     def close(self) -> None:
         """Close every connection."""
