@@ -2,8 +2,9 @@
 ### Journey model training (weekly, or on demand)
 
 **build_training_data** (Spark): from the curated events up to the logical date, the user ×
-cut-off set (last events, aggregates and profile features before each cut-off; purchase and
-coupon labels after it; purged time split: train → validation → test cut-offs) and the
+cut-off set (last events, aggregates, profile and BTYD features before each cut-off; purchase
+and coupon labels after it; the latest cut-off's labels end on the logical date; customers
+split into train / validation / test) and the
 session set (scene labels from the ground truth when `scenes` is given, else the documented
 weak-labelling rules) → **train** the Keras behaviour and scene models and the XGBoost
 propensity and responsiveness models (GPU when TensorFlow sees one: mixed precision,
@@ -13,8 +14,11 @@ as a challenger in `journey.model_registry` → **promote** the challengers whos
 metric beats the champion (or, with none, the best baseline) by `margin` → **score_users**
 (Spark, `mapInPandas`) with the champions into `journey.user_scores` (one transaction).
 
-**Params**: `horizon_days` (label window), `lookback_days` (feature window), `epochs`,
-`margin` (promotion margin), `scenes` (ground-truth scenes Parquet; empty = weak rules).
+**Params**: `horizon_days` (label window, up to 365; cut to what fits the data), `lookback_days`
+(feature window), `cutoff_step_days`, `min_history_days`, `cutoffs` (the cut-off plan),
+`epochs`, `margin` (promotion margin), `scenes` (ground-truth scenes Parquet; empty = weak
+rules). A model whose label has one class on the feed (no coupons, no views) is skipped as
+"not applicable to this feed"; the others go on.
 Rules, metrics and the registry: docs/models.md.
 """
 
@@ -26,11 +30,12 @@ from airflow.sdk import Param, dag, task
 
 from journey.config import get_settings
 from journey.dag_ids import TRAIN_DAG
-from journey.models.hparams import RUN_PARAMS, model_config, run_param_defaults
+from journey.models.hparams import RUN_PARAMS, data_run_params, model_config, run_param_defaults
 from journey.orchestration import START_DATE, default_args, spark_job
 
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
 RUN_ARGS = ["--snapshot-date", "{{ ds }}", "--run-id", "{{ run_id }}"]
+DATA_ARGS = [arg for key in data_run_params() for arg in ("--" + key.replace("_", "-"), "{{ params." + key + " }}")]
 
 
 def run_params() -> dict[str, Param]:
@@ -56,20 +61,17 @@ def run_params() -> dict[str, Param]:
 def journey_train_models():
     """Training sets → train → evaluate → promote → score users."""
     training_data = spark_job("build_training_data", JOBS / "build_training_data.py", [
-        *RUN_ARGS, "--horizon-days", "{{ params.horizon_days }}", "--lookback-days", "{{ params.lookback_days }}",
-        "--scenes", "{{ params.scenes }}"])
+        *RUN_ARGS, *DATA_ARGS, "--scenes", "{{ params.scenes }}"])
 
     @task
     def train(ds=None, params=None) -> dict:
         """Train every model at its next registry version."""
         from datetime import date
 
-        from journey.models.pipeline import train_step
+        from journey.models.pipeline import train_step, training_lines
 
         trained = train_step(get_settings(), date.fromisoformat(ds), model_config(params))
-        for name, result in trained.items():
-            print(f"trained {name} v{result['version']}: {result['train_rows']:,} rows, "
-                  f"{result['samples_per_second']:,.0f} samples/s -> {result['artifact']}")
+        print("\n".join(training_lines(trained)))
         return trained
 
     @task
@@ -88,11 +90,10 @@ def journey_train_models():
     @task
     def promote(trained: dict, params=None) -> dict:
         """Promote the challengers that pass the rule."""
-        from journey.models.pipeline import promote_step
+        from journey.models.pipeline import decision_lines, promote_step
 
         decisions = promote_step(get_settings(), trained, model_config(params))
-        for name, reason in decisions.items():
-            print(f"{name} v{trained[name]['version']}: {reason}")
+        print("\n".join(decision_lines(trained, decisions)))
         return decisions
 
     @task
@@ -102,7 +103,8 @@ def journey_train_models():
 
         return str(print_run_report(get_settings(), TRAIN_DAG, run_id))
 
-    scores = spark_job("score_users", JOBS / "score_users.py", [*RUN_ARGS, "--lookback-days", "{{ params.lookback_days }}"])
+    scores = spark_job("score_users", JOBS / "score_users.py", [
+        *RUN_ARGS, "--lookback-days", "{{ params.lookback_days }}", "--horizon-days", "{{ params.horizon_days }}"])
     trained = train()
     training_data >> trained
     evaluate(trained) >> promote(trained) >> scores >> report()

@@ -9,7 +9,7 @@ import sys
 from journey.config import get_settings
 from journey.models.evaluate import comparison_rows
 from journey.models.hparams import RUN_PARAMS, model_config, run_param_defaults
-from journey.models.pipeline import evaluate_step, promote_step, train_step
+from journey.models.pipeline import decision_lines, evaluate_step, promote_step, train_step, training_lines
 from journey.runtime.runner import iso_date, run_main
 
 
@@ -31,12 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     config = model_config(vars(args))  # checks --epochs and --margin against the DAG Params' bounds
     settings = get_settings()
     trained = train_step(settings, args.snapshot_date, config)
+    print("\n".join(training_lines(trained)))
     reports = evaluate_step(settings, args.snapshot_date, args.run_id, trained, config)
     for name, report in reports.items():
         print("\n".join(comparison_rows(name, report)))
-    for name, reason in promote_step(settings, trained, config).items():
-        print(f"{name} v{trained[name]['version']}: {reason}")
-    print(json.dumps({n: t["artifact"] for n, t in trained.items()}, indent=2))
+    print("\n".join(decision_lines(trained, promote_step(settings, trained, config))))
+    print(json.dumps({n: t.get("artifact", t.get("skipped")) for n, t in trained.items()}, indent=2))
     return 0
 
 

@@ -146,7 +146,6 @@ def _models(args: argparse.Namespace) -> int:
     """journey models list|promote|rollback: the model registry."""
     from journey import warehouse
     from journey.models import registry
-    from journey.models.hparams import PromotionParams
 
     with warehouse.connect(get_settings()) as conn:
         if args.action == "list":
@@ -165,8 +164,7 @@ def _models(args: argparse.Namespace) -> int:
             return 0
         if args.version is None:
             raise InputError("models promote needs --version (see `journey models list`)")
-        margin = PromotionParams().margin if args.margin is None else args.margin
-        decision = registry.promote(conn, args.name, args.version, margin, force=args.force)
+        decision = registry.promote(conn, args.name, args.version, args.margin, force=args.force)
         print(f"{args.name} v{args.version}: {decision.reason}")
         return 0 if decision.promote else 1
 
@@ -276,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=["list", "promote", "rollback"])
     models.add_argument("--name", default=None, choices=MODEL_NAMES)
     models.add_argument("--version", type=_positive, default=None, help="promote: the challenger's version")
-    models.add_argument("--margin", type=float, default=None, help="promote: margin on the primary metric")
+    models.add_argument("--margin", type=float, default=None, help="promote: margin on the primary metric "
+                        "(default: the margin the model was evaluated with)")
     models.add_argument("--force", action="store_true", help="promote even when the rule says no")
     models.set_defaults(func=_models)
 

@@ -23,6 +23,7 @@ SEGMENT_TRANSITIONS = "features/segment_transitions"
 RUNS = "runs"
 TRAINING_USERS = "training/users"  # user × cut-off rows: behaviour, propensity, responsiveness
 TRAINING_SCENES = "training/scenes"  # session rows: scene
+TRAINING_PLANS = "training/plans"  # <snapshot>.json: cut-offs and the label horizon used
 MODELS = "models"  # models/<name>/v<N>/
 USER_SCORES = "scores/user_scores"  # batch scores before publish, snapshot_date=…
 
@@ -35,6 +36,11 @@ def path(settings: Settings, *parts: str) -> str:
 def snapshot_path(settings: Settings, dataset: str, snapshot_date: date) -> str:
     """Path of one snapshot partition of a feature dataset."""
     return path(settings, dataset, f"snapshot_date={snapshot_date.isoformat()}")
+
+
+def training_plan_path(settings: Settings, snapshot_date: date) -> str:
+    """The JSON record of one snapshot's training cut-off plan."""
+    return path(settings, TRAINING_PLANS, f"{snapshot_date.isoformat()}.json")
 
 
 def quarantine_path(settings: Settings, dataset: str, run_id: str) -> str:

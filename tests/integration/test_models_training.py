@@ -26,7 +26,7 @@ from journey.datagen import generate
 from journey.ingest.events import run_ingest
 from journey.models import pipeline, registry
 from journey.models.hparams import DataParams, ModelConfig, PromotionParams, TrainParams
-from journey.models.training_data import cutoff_plan, scene_training_set, user_training_set
+from journey.models.training_data import training_sets
 from journey.schemas import SCENES
 
 pytestmark = [pytest.mark.spark, pytest.mark.postgres]
@@ -47,11 +47,11 @@ def world(spark, tmp_path_factory):
     generate(home / "gen", users=800, days=DAYS, seed=5, end_date=SNAPSHOT)
     run_ingest(spark, settings, str(home / "gen" / "events"), "canonical", "ingest-1")
     events = spark.read.parquet(lake.path(settings, lake.CURATED_EVENTS)).cache()
-    plan = cutoff_plan(date(2026, 10, 18), SNAPSHOT, CONFIG.data)
     truth = spark.read.parquet(str(home / "gen" / "ground_truth" / "scenes.parquet"))
+    sets = training_sets(events, truth, CONFIG.data)
     paths = pipeline.training_paths(settings, SNAPSHOT)
-    lake.write_parquet_atomic(user_training_set(events, plan, CONFIG.data), paths["users"])
-    lake.write_parquet_atomic(scene_training_set(events, truth, plan, CONFIG.data), paths["scenes"])
+    lake.write_parquet_atomic(sets.users, paths["users"])
+    lake.write_parquet_atomic(sets.scenes, paths["scenes"])
     trained = pipeline.train_all(settings, SNAPSHOT, VERSIONS, CONFIG)
     reports = pipeline.evaluate_all(settings, SNAPSHOT, trained, {}, CONFIG)
     warehouse.start_server(settings)
@@ -185,7 +185,7 @@ def test_batch_scoring_publishes_every_user_once(registered, world, spark):
     target = lake.snapshot_path(settings, lake.USER_SCORES, SNAPSHOT)
     rows = scoring_rows(world["events"], SNAPSHOT, CONFIG.data)
     for run_id in ("score-1", "score-2"):  # the second run replaces the first
-        lake.write_parquet_atomic(score_users(rows, champions, SNAPSHOT, run_id), target)
+        lake.write_parquet_atomic(score_users(rows, champions, SNAPSHOT, run_id, CONFIG.data.horizon_days), target)
         with warehouse.connect(settings) as conn:
             publish_scores(conn, target)
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
+from journey.models.btyd_features import BTYD_FEATURES, purchase_days, summaries
 from journey.models.hparams import DataParams
 from journey.models.training_data import (
     AGGREGATE_FEATURES,
@@ -23,7 +24,7 @@ CUTOFF = date(2026, 10, 22)
 PLAN = [(CUTOFF, "test")]
 PARAMS = DataParams(behaviour_events=4, horizon_days=3, lookback_days=7)
 FEATURES = ("seq_event", "seq_category", "seq_price", "seq_hour", "seq_channel", "seq_gap", *AGGREGATE_FEATURES,
-            *[f"p_{c}" for c in PROFILE_FEATURES])
+            *[f"p_{c}" for c in PROFILE_FEATURES], *BTYD_FEATURES)
 
 
 def event(n: int, when: str, kind: str, price: float | None, session: str, user: str = "u1", channel: str = "web"):
@@ -129,14 +130,36 @@ def test_weak_labelling_rules(spark):
 def test_scene_features_cover_every_session(spark, events):
     from journey.models.training_data import scene_training_set
 
-    plan = [(date(2026, 10, 15), "train"), (date(2026, 10, 21), "validation"), (CUTOFF, "test")]
     truth = spark.createDataFrame([("s1", "targeted"), ("s2", "not-a-scene")], "session_id string, scene string")
 
-    rows = {r["session_id"]: r for r in scene_training_set(events, truth, plan, PARAMS).collect()}
+    rows = {r["session_id"]: r for r in scene_training_set(events, truth, PARAMS).collect()}
 
     assert sorted(rows) == ["s0", "s1", "s2", "s3", "s4"]
-    assert (rows["s1"]["label"], rows["s1"]["label_source"], rows["s1"]["split"]) == ("targeted", "ground_truth",
-                                                                                        "train")
+    assert (rows["s1"]["label"], rows["s1"]["label_source"]) == ("targeted", "ground_truth")
     assert rows["s2"]["label_source"] == "weak_rule" and rows["s2"]["label"] == rows["s2"]["rule_scene"]
-    assert rows["s2"]["split"] == "validation" and rows["s3"]["split"] == "test" and rows["s0"]["split"] == "train"
+    # split by customer: one user's sessions are all on the same side
+    assert len({r["split"] for r in rows.values()}) == 1 and rows["s0"]["split"] in ("train", "validation", "test")
     assert rows["s1"]["n_views"] == 1 and rows["s1"]["n_carts"] == 1 and rows["s1"]["seq_event"][-2:] == [2, 4]
+
+
+def test_btyd_summary_counts_purchase_days_before_the_cutoff(spark):
+    rows = [event(1, "2026-10-01 09:00:00", "purchase", 10.0, "a", user="buyer"),
+            event(2, "2026-10-01 17:00:00", "purchase", 5.0, "b", user="buyer"),  # same day: one purchase of 15
+            event(3, "2026-10-05 12:00:00", "purchase", 20.0, "c", user="buyer"),
+            event(4, "2026-10-09 12:00:00", "purchase", 40.0, "d", user="buyer"),
+            event(5, "2026-10-09 12:30:00", "view", 99.0, "d", user="buyer"),
+            event(6, "2026-10-22 08:00:00", "purchase", 500.0, "e", user="buyer"),  # on the cut-off: after it
+            event(7, "2026-10-12 08:00:00", "purchase", 8.0, "f", user="once")]
+    frame = spark.createDataFrame(rows, spark_schema(CURATED_EVENT_COLUMNS))
+    cutoffs = spark.createDataFrame([(CUTOFF,)], "cutoff date")
+
+    found = {r["user_id"]: r for r in summaries(purchase_days(frame), cutoffs).collect()}
+
+    # buyer: purchase days Oct 1, 5, 9 -> 2 repeat purchases, 8 days first-to-last, 20 days from Oct 1 to
+    # Oct 21 (the day before the cut-off), mean repeat spend (20 + 40) / 2; once: no repeat purchase, 9 days
+    buyer = found["buyer"]
+    assert (buyer["btyd_repeat_purchases"], buyer["btyd_recency_days"], buyer["btyd_age_days"],
+            buyer["btyd_mean_spend"]) == (2.0, 8.0, 20.0, 30.0)
+    once = found["once"]
+    assert (once["btyd_repeat_purchases"], once["btyd_recency_days"], once["btyd_age_days"],
+            once["btyd_mean_spend"]) == (0.0, 0.0, 9.0, 0.0)

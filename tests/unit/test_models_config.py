@@ -14,9 +14,11 @@ DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "journey_train_models.
 JOB_FILE = Path(__file__).resolve().parents[2] / "jobs" / "train_models.py"
 
 # Written by hand: the documented defaults (docs/models.md), the same in hparams and in the DAG.
-EXPECTED_DEFAULTS = {"horizon_days": 5, "lookback_days": 28, "epochs": 12, "margin": 0.005, "scenes": ""}
-EXPECTED_BOUNDS = {"horizon_days": ("integer", 1, 60), "lookback_days": ("integer", 1, 365),
-                   "epochs": ("integer", 1, 200), "margin": ("number", 0, 1)}
+EXPECTED_DEFAULTS = {"horizon_days": 5, "lookback_days": 28, "cutoff_step_days": 2, "min_history_days": 3,
+                     "cutoffs": 6, "epochs": 12, "margin": 0.005, "scenes": ""}
+EXPECTED_BOUNDS = {"horizon_days": ("integer", 1, 365), "lookback_days": ("integer", 1, 3650),
+                   "cutoff_step_days": ("integer", 1, 365), "min_history_days": ("integer", 0, 3650),
+                   "cutoffs": ("integer", 1, 52), "epochs": ("integer", 1, 200), "margin": ("number", 0, 1)}
 
 
 def _load(path: Path):
@@ -66,7 +68,8 @@ def test_model_config_keeps_defaults_for_missing_or_none():
     assert model_config({}) == ModelConfig()
 
 
-@pytest.mark.parametrize("params", [{"epochs": 0}, {"margin": -0.1}, {"horizon_days": 61}, {"lookback_days": 366}])
+@pytest.mark.parametrize("params", [{"epochs": 0}, {"margin": -0.1}, {"horizon_days": 366}, {"lookback_days": 3651},
+                                    {"cutoffs": 0}, {"cutoff_step_days": 0}, {"min_history_days": -1}])
 def test_model_config_rejects_values_outside_the_bounds(params):
     with pytest.raises(InputError, match=next(iter(params))):
         model_config(params)
@@ -76,3 +79,15 @@ def test_train_job_defaults_come_from_hparams():
     args = _load(JOB_FILE).parse_args(["--snapshot-date", "2026-10-31", "--run-id", "r1"])
 
     assert (args.epochs, args.margin) == (12, 0.005)
+
+
+def test_training_data_job_takes_the_data_params_and_checks_their_bounds():
+    job = _load(Path(__file__).resolve().parents[2] / "jobs" / "build_training_data.py")
+    args = job.parse_args(["--snapshot-date", "1997-09-30", "--run-id", "r1", "--horizon-days", "273",
+                           "--cutoffs", "4", "--min-history-days", "30"])
+
+    params = job.data_params(args)
+
+    assert (params.horizon_days, params.cutoffs, params.min_history_days, params.cutoff_step_days) == (273, 4, 30, 2)
+    with pytest.raises(InputError, match="horizon_days must be between 1 and 365"):
+        job.data_params(job.parse_args(["--snapshot-date", "1997-09-30", "--run-id", "r1", "--horizon-days", "400"]))

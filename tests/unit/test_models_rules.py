@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -18,22 +18,57 @@ from journey.models.evaluate import (
 from journey.models.hparams import DataParams, TrainParams
 from journey.models.registry import promotion_decision
 from journey.models.train import DevicePlan, class_weights, device_plan
-from journey.models.training_data import cutoff_plan
+from journey.models.training_data import cutoff_plan, fitted_horizon
 
 
-def test_cutoff_plan_is_purged_and_time_ordered():
-    params = DataParams(horizon_days=3, cutoff_step_days=2, min_history_days=3)
+def test_cutoff_plan_ends_its_latest_label_window_on_the_last_day():
+    params = DataParams(horizon_days=3, cutoff_step_days=2, min_history_days=3, cutoffs=6)
 
     plan = cutoff_plan(date(2026, 10, 18), date(2026, 10, 31), params)
 
-    # test = Nov 1 - 3 days, validation = test - 3, training from validation - 3 back every 2 days, >= Oct 21
-    assert plan == [(date(2026, 10, 21), "train"), (date(2026, 10, 23), "train"),
-                    (date(2026, 10, 26), "validation"), (date(2026, 10, 29), "test")]
+    # latest = Nov 1 - 3 days (label window Oct 29, 30, 31); then every 2 days back, none before Oct 21
+    assert plan == [(date(2026, 10, 21), "train"), (date(2026, 10, 23), "train"), (date(2026, 10, 25), "train"),
+                    (date(2026, 10, 27), "train"), (date(2026, 10, 29), "latest")]
+
+
+@pytest.mark.parametrize(("first", "last", "horizon", "step", "history", "cutoffs"), [
+    (date(1997, 1, 1), date(1997, 9, 30), 90, 30, 30, 6),
+    (date(1997, 1, 1), date(1997, 9, 30), 183, 7, 90, 12),
+    (date(2026, 10, 1), date(2026, 10, 31), 5, 2, 3, 6),
+    (date(2026, 10, 25), date(2026, 10, 31), 1, 1, 0, 52),
+])
+def test_cutoff_plan_on_short_histories(first, last, horizon, step, history, cutoffs):
+    params = DataParams(horizon_days=horizon, cutoff_step_days=step, min_history_days=history, cutoffs=cutoffs)
+
+    plan = cutoff_plan(first, last, params)
+
+    dates = [c for c, _ in plan]
+    assert dates == sorted(set(dates)) and 1 <= len(dates) <= cutoffs
+    # no label window crosses the last day; the latest one ends exactly on it
+    assert all(c + timedelta(days=horizon - 1) <= last for c in dates)
+    assert dates[-1] + timedelta(days=horizon - 1) == last and plan[-1][1] == "latest"
+    # the cut-offs used are the latest ones possible (most history), a step apart, after the minimum history
+    assert all(b - a == timedelta(days=step) for a, b in zip(dates, dates[1:], strict=False))
+    assert dates[0] >= first + timedelta(days=history)
+    assert len(dates) == cutoffs or dates[0] - timedelta(days=step) < first + timedelta(days=history)
 
 
 def test_cutoff_plan_rejects_a_window_too_short():
-    with pytest.raises(ValueError, match=r"events span 8 day\(s\) .* needs at least 12"):
-        cutoff_plan(date(2026, 10, 24), date(2026, 10, 31), DataParams(horizon_days=3, min_history_days=3))
+    with pytest.raises(ValueError, match=r"events span 8 day\(s\) .* needs at least 10"):
+        cutoff_plan(date(2026, 10, 24), date(2026, 10, 31), DataParams(horizon_days=3, min_history_days=7))
+
+
+def test_a_horizon_longer_than_the_data_is_cut_to_what_fits():
+    # 39 weeks of calibration (273 days) and a 39-week question: half the span (136 days) is labelled
+    fitted = fitted_horizon(date(1997, 1, 1), date(1997, 9, 30), DataParams(horizon_days=273, min_history_days=90))
+    assert fitted.horizon_days == 136 and fitted.min_history_days == 90
+    # ... unless the minimum history leaves less: 273 - 200 = 73 days
+    shorter = fitted_horizon(date(1997, 1, 1), date(1997, 9, 30), DataParams(horizon_days=273, min_history_days=200))
+    assert shorter.horizon_days == 73
+    # a horizon that fits is kept
+    assert fitted_horizon(date(1997, 1, 1), date(1997, 9, 30), DataParams(horizon_days=180)).horizon_days == 180
+    with pytest.raises(ValueError, match="nothing is left for a label window"):
+        fitted_horizon(date(1997, 1, 1), date(1997, 1, 5), DataParams(min_history_days=5))
 
 
 @pytest.mark.parametrize(("gpus", "expected"), [

@@ -31,10 +31,13 @@ class DataParams:
 
     behaviour_events: int = 30  # last N events before the cut-off
     scene_events: int = 24  # first M events of a session
-    horizon_days: int = 5  # behaviour label: a purchase within this many days from the cut-off
+    horizon_days: int = 5  # labels: a purchase (coupon redemption) within this many days from the cut-off
     cutoff_step_days: int = 2  # spacing of the training cut-offs
-    min_history_days: int = 3  # first cut-off no earlier than this many days after the first event day
+    min_history_days: int = 3  # no cut-off earlier than this many days after the first event day
+    cutoffs: int = 6  # training cut-offs at most (the latest fully observed one and older ones)
     lookback_days: int = 28  # features use events this many days before the cut-off
+    validation_share: float = 0.15  # customers held out for validation (early stopping) ...
+    test_share: float = 0.15  # ... and for the test (promotion), by a hash of the user id
 
 
 @dataclass(frozen=True)
@@ -131,11 +134,20 @@ class RunParam:
 
 
 RUN_PARAMS = {
-    "horizon_days": RunParam("data", "horizon_days", "integer", 1, 60, "Label horizon (days)"),
-    "lookback_days": RunParam("data", "lookback_days", "integer", 1, 365, "Feature look-back (days)"),
+    "horizon_days": RunParam("data", "horizon_days", "integer", 1, 365, "Label horizon (days)"),
+    "lookback_days": RunParam("data", "lookback_days", "integer", 1, 3650, "Feature look-back (days)"),
+    "cutoff_step_days": RunParam("data", "cutoff_step_days", "integer", 1, 365, "Days between training cut-offs"),
+    "min_history_days": RunParam("data", "min_history_days", "integer", 0, 3650,
+                                 "Minimum history before a cut-off (days)"),
+    "cutoffs": RunParam("data", "cutoffs", "integer", 1, 52, "Training cut-offs (at most)"),
     "epochs": RunParam("train", "epochs", "integer", 1, 200, "Keras epochs (early stopping)"),
     "margin": RunParam("promotion", "margin", "number", 0, 1, "Promotion margin"),
 }
+
+
+def data_run_params() -> tuple[str, ...]:
+    """The RUN_PARAMS that shape the training sets (arguments of the build_training_data job)."""
+    return tuple(key for key, spec in RUN_PARAMS.items() if spec.section == "data")
 
 
 def run_param_defaults(config: ModelConfig | None = None) -> dict[str, int | float]:

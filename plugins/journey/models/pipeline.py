@@ -25,7 +25,8 @@ from journey.config import Settings
 from journey.models import evaluate as ev
 from journey.models import propensity as xgbm
 from journey.models import registry
-from journey.models.datasets import InputSpec, label_counts, predict_split
+from journey.models.btyd_features import BTYD_FEATURES
+from journey.models.datasets import InputSpec, label_counts, open_set, predict_split
 from journey.models.hparams import ModelConfig
 from journey.models.registry import MODEL_NAMES, PRIMARY_METRICS
 from journey.models.train import fit_keras, load_keras
@@ -34,7 +35,11 @@ from journey.models.training_data import AGGREGATE_FEATURES, PROFILE_FEATURES, S
 log = logging.getLogger(__name__)
 
 PROFILE_INPUTS = tuple(f"p_{c}" for c in PROFILE_FEATURES)
+XGB_INPUTS = (*PROFILE_INPUTS, *BTYD_FEATURES)  # propensity and responsiveness: RFM, behaviour and BTYD features
 XGB_LABELS = {"propensity": "label_purchase", "responsiveness": "label_coupon"}
+LABELS = {"behaviour": "label_purchase", "scene": "label", **XGB_LABELS}
+LABEL_MEANINGS = {"label_purchase": "purchases", "label_coupon": "coupon redemptions",
+                  "label": "sessions of more than one scene"}
 BASELINE_DIR = "baseline"
 
 
@@ -105,6 +110,11 @@ def train_all(settings: Settings, snapshot: date, versions: dict[str, int], conf
     device = device_plan(visible_gpus(), config.train).xgb_device
     trained = {}
     for name in MODEL_NAMES:
+        reason = not_applicable(paths, name)
+        if reason:
+            log.warning("%s skipped: %s", name, reason)
+            trained[name] = {"skipped": reason}
+            continue
         out = artifact_dir(settings, name, versions[name])
         log.info("training %s v%d into %s", name, versions[name], out)
         if name == "behaviour":
@@ -112,9 +122,46 @@ def train_all(settings: Settings, snapshot: date, versions: dict[str, int], conf
         elif name == "scene":
             trained[name] = train_scene(paths, out, config)
         else:
-            trained[name] = train_xgb(paths["users"], PROFILE_INPUTS, XGB_LABELS[name], out, config, device)
+            trained[name] = train_xgb(paths["users"], XGB_INPUTS, XGB_LABELS[name], out, config, device)
         trained[name]["version"] = versions[name]
     return trained
+
+
+def not_applicable(paths: dict[str, str], name: str) -> str | None:
+    """Why a model cannot learn on this feed ("not applicable to this feed: …"), or None when it can.
+
+    A label with one value in the train, validation or test rows (no coupon redemptions, no
+    purchases, sessions all of one scene) cannot be learned or judged.
+    """
+    import pyarrow.compute as pc
+
+    label = LABELS[name]
+    table = open_set(paths["scenes" if name == "scene" else "users"]).to_table(columns=["split", label])
+    for split in ("train", "validation", "test"):
+        values = pc.unique(table.filter(pc.equal(table.column("split"), split)).column(label)).to_pylist()
+        if len(values) < 2:
+            found = "no rows" if not values else f"{label} is {values[0]!r} in every row"
+            return (f"not applicable to this feed: {found} of the {split} split (the feed has no "
+                    f"{LABEL_MEANINGS[label]} to learn from)")
+    return None
+
+
+def training_lines(trained: dict[str, dict]) -> list[str]:
+    """One line per model of a training run: what was trained, or why it was skipped."""
+    return [f"{name}: {result['skipped']}" if "skipped" in result else
+            f"trained {name} v{result['version']}: {result['train_rows']:,} rows, "
+            f"{result['samples_per_second']:,.0f} samples/s -> {result['artifact']}" for name, result in trained.items()]
+
+
+def decision_lines(trained: dict[str, dict], decisions: dict[str, str]) -> list[str]:
+    """One line per model: the promotion decision (or the reason it was skipped)."""
+    return [f"{name} v{trained[name]['version']}: {reason}" if "version" in trained[name] else f"{name}: {reason}"
+            for name, reason in decisions.items()]
+
+
+def trained_only(trained: dict[str, dict]) -> dict[str, dict]:
+    """The models of a training run that were trained (not skipped as not applicable)."""
+    return {name: result for name, result in trained.items() if "skipped" not in result}
 
 
 def _keras_probability(artifact: str) -> Callable[[dict], np.ndarray]:
@@ -182,22 +229,63 @@ def evaluate_scene(paths: dict[str, str], artifact: str, champion: str | None, c
     return report
 
 
+def xgb_baselines(name: str, columns: dict[str, np.ndarray]) -> dict[str, dict]:
+    """Baselines of propensity / responsiveness on the test rows: the rules and, for propensity, BG/NBD."""
+    y = columns["y"]
+    if name == "responsiveness":
+        return {"recency_frequency_rule": ev.binary_metrics(
+            y, ev.recency_frequency_rule(columns["p_recency_days"], columns["p_coupon_redemptions"]),
+            probabilities=False)}
+    baselines = {
+        "recency_frequency_rule": ev.binary_metrics(
+            y, ev.recency_frequency_rule(columns["p_recency_days"], columns["p_frequency"]), probabilities=False),
+        "past_purchases_rule": ev.binary_metrics(y, np.nan_to_num(columns["btyd_repeat_purchases"], nan=-1.0),
+                                                 probabilities=False),
+        "recency_rule": ev.binary_metrics(
+            y, -np.nan_to_num(columns["btyd_age_days"] - columns["btyd_recency_days"], nan=1e9), probabilities=False),
+    }
+    expected = columns["btyd_expected_purchases"]
+    if np.isfinite(expected).any():
+        baselines["bgnbd_expected_purchases"] = ev.binary_metrics(y, np.nan_to_num(expected, nan=0.0),
+                                                                  probabilities=False)
+    return baselines
+
+
 def evaluate_xgb(name: str, paths: dict[str, str], artifact: str, champion: str | None) -> dict:
-    """Propensity or responsiveness vs champion vs the recency/frequency rule, test rows."""
+    """Propensity or responsiveness vs champion vs the rules and BG/NBD, test rows."""
     label = XGB_LABELS[name]
-    features, y = xgbm.feature_table(paths["users"], "test", PROFILE_INPUTS, label)
-    booster, _ = xgbm.load_xgb(artifact)
-    column = {c: features[:, i] for i, c in enumerate(PROFILE_INPUTS)}
-    frequency = column["p_frequency"] if name == "propensity" else column["p_coupon_redemptions"]
+    booster, meta = xgbm.load_xgb(artifact)
+    features = tuple(meta["features"])
+    extra = ("p_recency_days", "p_frequency", "p_coupon_redemptions", "btyd_repeat_purchases", "btyd_recency_days",
+             "btyd_age_days", "btyd_expected_purchases")
+    table = open_set(paths["users"]).to_table(columns=sorted({*features, *extra, label}),
+                                              filter=ds_split("test"))
+    columns = {c: xgbm.feature_matrix(table, (c,))[:, 0].astype(np.float64) for c in extra}
+    columns["y"] = table.column(label).to_numpy().astype(np.int32)
     report = {
         "primary": PRIMARY_METRICS[name], "window": _test_window(paths["users"]),
-        "challenger": ev.binary_metrics(y, xgbm.predict_booster(booster, features)),
-        "baselines": {"recency_frequency_rule": ev.binary_metrics(
-            y, ev.recency_frequency_rule(column["p_recency_days"], frequency), probabilities=False)},
+        "challenger": ev.binary_metrics(columns["y"], xgbm.predict_booster(booster,
+                                                                           xgbm.feature_matrix(table, features))),
+        "baselines": xgb_baselines(name, columns),
     }
     if champion:
-        report["champion"] = ev.binary_metrics(y, xgbm.predict_booster(xgbm.load_xgb(champion)[0], features))
+        champion_booster, champion_meta = xgbm.load_xgb(champion)
+        report["champion"] = ev.binary_metrics(columns["y"], xgbm.predict_booster(
+            champion_booster, _champion_features(paths["users"], champion_meta["features"])))
     return report
+
+
+def _champion_features(path: str, features: list[str]) -> np.ndarray:
+    """The test rows' features a champion was trained on (it may predate a feature of today's challenger)."""
+    table = open_set(path).to_table(columns=features, filter=ds_split("test"))
+    return xgbm.feature_matrix(table, tuple(features))
+
+
+def ds_split(split: str):
+    """Arrow filter for the rows of one split."""
+    import pyarrow.compute as pc
+
+    return pc.field("split") == split
 
 
 def evaluate_all(settings: Settings, snapshot: date, trained: dict[str, dict], champions: dict[str, dict | None],
@@ -205,7 +293,7 @@ def evaluate_all(settings: Settings, snapshot: date, trained: dict[str, dict], c
     """Evaluation report per model (challenger, champion on the same rows when there is one, baselines)."""
     paths = training_paths(settings, snapshot)
     reports = {}
-    for name, result in trained.items():
+    for name, result in trained_only(trained).items():
         champion = champions.get(name)
         champion_path = champion["artifact_path"] if champion else None
         if name == "behaviour":
@@ -216,19 +304,20 @@ def evaluate_all(settings: Settings, snapshot: date, trained: dict[str, dict], c
             reports[name] = evaluate_xgb(name, paths, result["artifact"], champion_path)
         if champion:
             reports[name]["champion_version"] = champion["version"]
+        reports[name]["margin"] = config.promotion.margin
     return reports
 
 
 def register_all(conn, trained: dict[str, dict], reports: dict[str, dict], run_id: str, snapshot: date) -> None:
     """Register every trained model as a challenger with its evaluation report."""
-    for name, result in trained.items():
+    for name, result in trained_only(trained).items():
         registry.register(conn, name, result["version"], run_id, snapshot, result["artifact"], reports[name])
 
 
 def promote_all(conn, trained: dict[str, dict], config: ModelConfig) -> dict[str, registry.Decision]:
     """Apply the promotion rule to every newly registered challenger."""
     return {name: registry.promote(conn, name, result["version"], config.promotion.margin)
-            for name, result in trained.items()}
+            for name, result in trained_only(trained).items()}
 
 
 def next_versions(conn) -> dict[str, int]:
@@ -266,4 +355,5 @@ def promote_step(settings: Settings, trained: dict[str, dict], config: ModelConf
     from journey import warehouse
 
     with warehouse.connect(settings) as conn:
-        return {name: decision.reason for name, decision in promote_all(conn, trained, config).items()}
+        decisions = {name: decision.reason for name, decision in promote_all(conn, trained, config).items()}
+    return {name: decisions.get(name) or result["skipped"] for name, result in trained.items()}

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from journey.errors import JourneyError
+from journey.models.hparams import PromotionParams
 
 MODEL_NAMES = ("behaviour", "scene", "propensity", "responsiveness")
 PRIMARY_METRICS = {"behaviour": "roc_auc", "scene": "macro_f1", "propensity": "roc_auc", "responsiveness": "roc_auc"}
+DEFAULT_MARGIN = PromotionParams().margin  # for reports registered before the margin was kept in them
 LIST_COLUMNS = ("name", "version", "status", "primary_metric", "primary_value", "eval_window", "training_snapshot",
                 "created_at", "promoted_at", "run_id", "artifact_path", "decision")
 
@@ -111,8 +113,11 @@ def decide(report: dict, margin: float) -> Decision:
     return promotion_decision(report["challenger"][primary], champion_value, best, margin, primary)
 
 
-def promote(conn, name: str, version: int, margin: float, force: bool = False) -> Decision:
-    """Apply the promotion rule to a registered challenger (force: promote whatever the rule says)."""
+def promote(conn, name: str, version: int, margin: float | None = None, force: bool = False) -> Decision:
+    """Apply the promotion rule to a registered challenger (force: promote whatever the rule says).
+
+    margin None: the margin the challenger was evaluated with (kept in its report), else the default.
+    """
     _check_name(name)
     try:
         with conn.cursor() as cur:
@@ -120,7 +125,7 @@ def promote(conn, name: str, version: int, margin: float, force: bool = False) -
             status, report = _entry(cur, name, version)
             if status == "champion":
                 raise RegistryError(f"{name} v{version} is already the champion")
-            decision = decide(report, margin)
+            decision = decide(report, report.get("margin", DEFAULT_MARGIN) if margin is None else margin)
             if force and not decision.promote:
                 decision = Decision(True, f"promoted by hand (--force); the rule said: {decision.reason}")
             if decision.promote:

@@ -6,7 +6,10 @@ model on their latest session (predicted scene and its probability), propensity 
 responsiveness on their profile features with the top-3 feature contributions of each as
 the explanation, and the version of every model used. Each Python worker loads each model
 once (a per-process cache keyed by artifact path) and reuses it for every batch it scores.
-A model with no champion leaves its columns null and is missing from `model_versions`.
+A model with no champion leaves its columns null and is missing from `model_versions`, except
+propensity: without a champion, BG/NBD answers (P(at least one purchase in the horizon);
+`model_versions.propensity = "bgnbd"`). Every user with a purchase also gets the
+BTYD scores (`p_alive`, `expected_purchases` and `predicted_value` over `horizon_days`).
 """
 
 from __future__ import annotations
@@ -28,9 +31,12 @@ from journey.models.training_data import SCENE_FEATURES, scene_features, user_fe
 SCENE_PREFIX = "s_"
 PROFILE_PREFIX = "p_"
 SCORE_SCHEMA = ("user_id string, intent_probability double, predicted_scene string, scene_confidence double, "
-                "propensity double, responsiveness double, explanation string, model_versions string")
+                "propensity double, responsiveness double, explanation string, model_versions string, "
+                "p_alive double, expected_purchases double, predicted_value double")
 SCORE_COLUMNS = ("user_id", "snapshot_date", "run_id", "intent_probability", "predicted_scene", "scene_confidence",
-                 "propensity", "responsiveness", "explanation", "model_versions")
+                 "propensity", "responsiveness", "explanation", "model_versions", "p_alive", "expected_purchases",
+                 "predicted_value", "horizon_days")
+BTYD_PROPENSITY = "bgnbd"  # model_versions["propensity"] when BG/NBD answers for a missing propensity champion
 
 
 def latest_sessions(events: DataFrame, params: DataParams) -> DataFrame:
@@ -122,15 +128,24 @@ def score_frame(frame: pd.DataFrame, champions: dict[str, dict], classes: tuple[
             out[name], explanation[name] = _xgb_scores(champions[name]["artifact_path"], frame)
         else:
             out[name] = empty
+    versions = {name: int(champions[name]["version"]) for name in sorted(champions)}
+    expected = frame["btyd_expected_purchases"].to_numpy(dtype=np.float64, na_value=np.nan)
+    p_purchase = frame["btyd_p_purchase"].to_numpy(dtype=np.float64, na_value=np.nan)
+    if "propensity" not in champions and np.isfinite(p_purchase).any():
+        out["propensity"] = np.nan_to_num(p_purchase, nan=0.0)  # users who never bought: 0
+        versions["propensity"] = BTYD_PROPENSITY
     out["explanation"] = [json.dumps({k: v[i] for k, v in explanation.items()}) for i in range(len(frame))]
-    versions = json.dumps({name: int(champions[name]["version"]) for name in sorted(champions)})
-    out["model_versions"] = versions
+    out["model_versions"] = json.dumps(versions)
+    out["p_alive"] = frame["btyd_p_alive"].to_numpy(dtype=np.float64, na_value=np.nan)
+    out["expected_purchases"] = expected
+    out["predicted_value"] = frame["btyd_predicted_value"].to_numpy(dtype=np.float64, na_value=np.nan)
     return out
 
 
-def score_users(rows: DataFrame, champions: dict[str, dict], snapshot: date, run_id: str,
+
+def score_users(rows: DataFrame, champions: dict[str, dict], snapshot: date, run_id: str, horizon_days: int,
                 classes: tuple[str, ...] = SceneHParams.classes) -> DataFrame:
-    """Score every row with mapInPandas; adds snapshot_date and run_id; columns in SCORE_COLUMNS order."""
+    """Score every row with mapInPandas; adds snapshot_date, run_id and the BTYD horizon; SCORE_COLUMNS order."""
     found = {name: champion for name, champion in champions.items() if champion}
 
     def score_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -139,7 +154,7 @@ def score_users(rows: DataFrame, champions: dict[str, dict], snapshot: date, run
 
     scored = rows.mapInPandas(score_batches, SCORE_SCHEMA)
     return scored.select("user_id", F.lit(snapshot).alias("snapshot_date"), F.lit(run_id).alias("run_id"),
-                         *SCORE_COLUMNS[3:])
+                         *SCORE_COLUMNS[3:-1], F.lit(horizon_days).alias("horizon_days"))
 
 
 def publish_scores(conn, path: str) -> int:

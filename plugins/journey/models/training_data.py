@@ -4,30 +4,35 @@ User set, one row per (user, cut-off) for every user with an event in the look-b
 the cut-off (a date; the cut-off instant is its midnight UTC):
 - features from events strictly before the cut-off only: the last N events as token
   sequences (event type, hashed category, price bucket, hour, channel, log time gap), event
-  aggregates, and the profile features of `journey.profiles.build` for the day before the cut-off;
+  aggregates, the profile features of `journey.profiles.build` for the day before the cut-off,
+  and the buy-till-you-die features of `journey.models.btyd_features` (all purchase history);
 - labels from events on or after it: `label_purchase` (a purchase within `horizon_days`) and
   `label_coupon` (a coupon redeemed within `horizon_days`).
-Cut-offs (`cutoff_plan`): test = last day + 1 − horizon, validation = test − horizon, then
-training cut-offs every `cutoff_step_days` from validation − horizon back, so no training
-label window overlaps the validation or test cut-off (purged time split).
+Cut-offs (`cutoff_plan`, drawn in docs/models.md): the latest is last day + 1 − horizon, so
+every label window ends inside the data; up to `cutoffs` − 1 older ones every
+`cutoff_step_days`, none before `min_history_days`. A horizon longer than the data allows
+is cut to the longest that fits (`fitted_horizon`). Customers, by a hash of the user id,
+separate train, validation and test (`customer_split`): training customers give a row per
+cut-off, validation and test customers only the latest cut-off's row, so the model is
+judged on customers it never saw, with the history length the scoring day will have.
 
 Scene set, one row per session: its first M events as the same token sequences, session
 aggregates, and its user context (price relative to the user's usual price, category novelty,
 share of products the user met in other sessions). `label` comes from the ground truth when
 given (`label_source = ground_truth`), else from the weak-labelling rules (`weak_rule`);
-`rule_scene` always holds the rules' answer (the scene baseline). Split by session start:
-before the validation cut-off → train, before the test cut-off → validation, then test.
+`rule_scene` always holds the rules' answer (the scene baseline). Split by customer, as above.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from journey.errors import DataError
+from journey.models.btyd_features import BTYD_FEATURES, btyd_scores
 from journey.models.hparams import CATEGORY_BUCKETS, PRICE_BUCKETS, SEQUENCE_COLUMNS, DataParams
 from journey.profiles.build import UNKNOWN, ProfileParams, build_profiles
 from journey.schemas import CHANNELS, EVENT_TYPES, SCENES
@@ -63,22 +68,52 @@ class SceneRules:
     targeted_views: int = 3  # targeted: a cart after at most this many views
 
 
+def fitted_horizon(first_day: date, last_day: date, params: DataParams) -> DataParams:
+    """params with a label horizon that fits the data (unchanged when it fits after the minimum history).
+
+    A supervised label window must lie inside the data: a 39-week question on 39 weeks of
+    history cannot be labelled. It is then cut to half the span (the other half is the
+    training customers' history), or to what the minimum history leaves when that is less;
+    the BTYD scores still answer the full horizon at scoring time. DataError when not even
+    one day is left.
+    """
+    span = (last_day - first_day).days + 1
+    longest = span - params.min_history_days
+    if longest < 1:
+        raise DataError(f"events span {span} day(s) ({first_day} .. {last_day}): nothing is left for a label "
+                        f"window after the minimum history of {params.min_history_days} day(s); lower "
+                        "min_history_days or add history")
+    if params.horizon_days <= longest:
+        return params
+    return replace(params, horizon_days=max(1, min(longest, span // 2)))
+
+
 def cutoff_plan(first_day: date, last_day: date, params: DataParams) -> list[tuple[date, str]]:
-    """(cut-off, split) pairs, oldest first; ValueError when the window is too short for one of each."""
-    horizon = timedelta(days=params.horizon_days)
-    test = last_day + timedelta(days=1) - horizon
-    validation = test - horizon
+    """(cut-off, role) pairs, oldest first: up to `params.cutoffs` training cut-offs.
+
+    The latest cut-off (role `latest`) is last day + 1 − horizon, so its label window ends on
+    the last day and every label is fully observed; the others step back `cutoff_step_days`
+    at a time (role `train`), none earlier than `min_history_days` after the first day.
+    Customers, not time, separate train, validation and test (`customer_split`): training
+    customers contribute a row per cut-off, validation and test customers only the latest,
+    the one most like the scoring day. DataError when the latest cut-off is too early.
+    """
+    latest = last_day + timedelta(days=1 - params.horizon_days)
     earliest = first_day + timedelta(days=params.min_history_days)
-    train, cutoff = [], validation - horizon
-    while cutoff >= earliest:
-        train.append(cutoff)
-        cutoff -= timedelta(days=params.cutoff_step_days)
-    if not train:
+    if latest < earliest:
         days = (last_day - first_day).days + 1
-        need = params.min_history_days + 3 * params.horizon_days
         raise DataError(f"events span {days} day(s) ({first_day} .. {last_day}); a horizon of "
-                         f"{params.horizon_days} day(s) needs at least {need} for train, validation and test cut-offs")
-    return [(c, "train") for c in sorted(train)] + [(validation, "validation"), (test, "test")]
+                        f"{params.horizon_days} day(s) after {params.min_history_days} day(s) of minimum history "
+                        f"needs at least {params.horizon_days + params.min_history_days}")
+    older = [latest - timedelta(days=k * params.cutoff_step_days) for k in range(1, params.cutoffs)]
+    return [(c, "train") for c in sorted(c for c in older if c >= earliest)] + [(latest, "latest")]
+
+
+def customer_split(user_id: F.Column, params: DataParams) -> F.Column:
+    """train / validation / test per customer, from a stable hash of the user id (shares from params)."""
+    bucket = F.pmod(F.xxhash64(user_id), F.lit(10_000)) / 10_000.0
+    return (F.when(bucket < params.test_share, "test")
+            .when(bucket < params.test_share + params.validation_share, "validation").otherwise("train"))
 
 
 def known_categories(events: DataFrame) -> DataFrame:
@@ -208,17 +243,21 @@ def user_features(events: DataFrame, plan: list[tuple[date, str]], params: DataP
     for cutoff, _split in plan:
         one = profile_features(events, cutoff, params.lookback_days)
         profiles = one if profiles is None else profiles.unionByName(one)
-    return behaviour.join(profiles, ["user_id", "cutoff"], "left").join(F.broadcast(cutoffs), "cutoff")
+    btyd = btyd_scores(events, cutoffs, params.horizon_days).drop("btyd_note")
+    return (behaviour.join(profiles, ["user_id", "cutoff"], "left").join(btyd, ["user_id", "cutoff"], "left")
+            .join(F.broadcast(cutoffs), "cutoff"))
 
 
 def user_training_set(events: DataFrame, plan: list[tuple[date, str]], params: DataParams) -> DataFrame:
     """The user set: features, labels (0 when no event ahead) and split, one row per (user, cut-off)."""
     cutoffs = cutoff_frame(events.sparkSession, plan)
     labels = future_labels(events, cutoffs, params.horizon_days)
-    rows = user_features(events, plan, params).join(labels, ["user_id", "cutoff"], "left")
+    rows = (user_features(events, plan, params).join(labels, ["user_id", "cutoff"], "left")
+            .withColumn("split", customer_split(F.col("user_id"), params))
+            .where((F.col("split") == "train") | (F.col("cutoff") == F.lit(plan[-1][0]))))
     return rows.select(
         "user_id", "cutoff", "split", *SEQUENCE_COLUMNS, *AGGREGATE_FEATURES,
-        *[f"p_{c}" for c in PROFILE_FEATURES],
+        *[f"p_{c}" for c in PROFILE_FEATURES], *BTYD_FEATURES, "btyd_expected_purchases",
         F.coalesce("label_purchase", F.lit(0)).cast("int").alias("label_purchase"),
         F.coalesce("label_coupon", F.lit(0)).cast("int").alias("label_coupon"),
     )
@@ -301,22 +340,40 @@ def scene_features(events: DataFrame, params: DataParams) -> DataFrame:
                          rule_scene(SceneRules()).alias("rule_scene"))
 
 
-def scene_training_set(events: DataFrame, truth: DataFrame | None, plan: list[tuple[date, str]],
-                       params: DataParams) -> DataFrame:
+def scene_training_set(events: DataFrame, truth: DataFrame | None, params: DataParams) -> DataFrame:
     """The scene set: features, label (ground truth when given, else the rules), label_source and split."""
-    validation = next(c for c, s in plan if s == "validation")
-    test = next(c for c, s in plan if s == "test")
     rows = scene_features(events, params)
     if truth is not None:
         rows = rows.join(truth.select("session_id", F.col("scene").alias("_truth")), "session_id", "left")
     else:
         rows = rows.withColumn("_truth", F.lit(None).cast("string"))
     known = F.col("_truth").isin(*SCENES)
-    day = F.to_date("session_start")
-    split = F.when(day < F.lit(validation), "train").when(day < F.lit(test), "validation").otherwise("test")
     return rows.select(
-        "session_id", "user_id", "session_start", split.alias("split"), *SEQUENCE_COLUMNS, *SCENE_FEATURES,
+        "session_id", "user_id", "session_start", customer_split(F.col("user_id"), params).alias("split"), *SEQUENCE_COLUMNS, *SCENE_FEATURES,
         "rule_scene",
         F.when(known, F.col("_truth")).otherwise(F.col("rule_scene")).alias("label"),
         F.when(known, "ground_truth").otherwise("weak_rule").alias("label_source"),
     )
+
+
+@dataclass(frozen=True)
+class TrainingSets:
+    """Both training sets of a snapshot, the cut-off plan and the data parameters actually used."""
+
+    users: DataFrame
+    scenes: DataFrame
+    plan: list[tuple[date, str]]
+    params: DataParams  # horizon_days may be shorter than asked (fitted_horizon)
+    first_day: date
+    last_day: date
+
+
+def training_sets(events: DataFrame, truth: DataFrame | None, params: DataParams) -> TrainingSets:
+    """The user and scene sets of the events (first to last event day), horizon fitted to the data."""
+    first, last = events.agg(F.min("event_date"), F.max("event_date")).first()
+    if first is None:
+        raise DataError("no curated events to build training sets from")
+    fitted = fitted_horizon(first, last, params)
+    plan = cutoff_plan(first, last, fitted)
+    return TrainingSets(user_training_set(events, plan, fitted), scene_training_set(events, truth, fitted), plan,
+                        fitted, first, last)

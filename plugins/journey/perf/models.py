@@ -14,7 +14,7 @@ import json
 import sys
 import time
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from journey.models.hparams import DataParams, ModelConfig, TrainParams
@@ -62,7 +62,7 @@ def prepare(args: argparse.Namespace, spark, settings, config: ModelConfig) -> N
     from journey.datagen import generate
     from journey.ingest.events import run_ingest
     from journey.models.pipeline import training_paths
-    from journey.models.training_data import cutoff_plan, scene_training_set, user_training_set
+    from journey.models.training_data import training_sets
 
     data = data_dir(args)
     if not (data / "ground_truth" / "scenes.parquet").exists():
@@ -71,14 +71,12 @@ def prepare(args: argparse.Namespace, spark, settings, config: ModelConfig) -> N
     step("ingest", lambda: run_ingest(spark, settings, str(data / "events"), "canonical", "bench"),
          lambda r: r.curated)
     events = spark.read.parquet(lake.path(settings, lake.CURATED_EVENTS)).cache()
-    plan = cutoff_plan(END - timedelta(days=args.days - 1), END, config.data)
-    print("cut-offs: " + ", ".join(f"{c} {s}" for c, s in plan))
-    paths = training_paths(settings, END)
     truth = spark.read.parquet(str(data / "ground_truth" / "scenes.parquet"))
-    step("training set: users × cut-offs", lambda: lake.write_parquet_atomic(
-        user_training_set(events, plan, config.data), paths["users"]))
-    step("training set: sessions", lambda: lake.write_parquet_atomic(
-        scene_training_set(events, truth, plan, config.data), paths["scenes"]))
+    sets = training_sets(events, truth, config.data)
+    print("cut-offs: " + ", ".join(f"{c} {s}" for c, s in sets.plan))
+    paths = training_paths(settings, END)
+    step("training set: users × cut-offs", lambda: lake.write_parquet_atomic(sets.users, paths["users"]))
+    step("training set: sessions", lambda: lake.write_parquet_atomic(sets.scenes, paths["scenes"]))
     for name, path in paths.items():
         counts = dict(spark.read.parquet(path).groupBy("split").count().collect())
         print(f"  {name}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
@@ -152,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     target = lake.snapshot_path(settings, lake.USER_SCORES, END)
     rows = scoring_rows(spark.read.parquet(lake.path(settings, lake.CURATED_EVENTS)), END, config.data)
     started = time.perf_counter()
-    lake.write_parquet_atomic(score_users(rows, champions, END, "bench"), target)
+    lake.write_parquet_atomic(score_users(rows, champions, END, "bench", config.data.horizon_days), target)
     seconds = time.perf_counter() - started
     scored = spark.read.parquet(target).count()
     print(f"{'score every user (mapInPandas)':<34} {seconds:8.1f} s  {scored:>10,} users  "
