@@ -9,7 +9,8 @@ generate_series (one live campaign: 90 % treated with a coupon, an ad and 5 reco
 127.0.0.1 port, then sends GET /v1/users/{id}/next-best-action for random ids (5 % unknown)
 from an httpx.AsyncClient with `--concurrency` requests in flight, bounded by `--requests` and
 `--max-seconds`. Prints requests/s and p50/p95/p99 latency as the client saw them (the load
-generator shares the machine's cores with the server and PostgreSQL).
+generator shares the machine's cores with the server and PostgreSQL), and the CPU time per
+request of the API process(es) and of the load client, which a busy machine does not inflate.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import psutil
 
 from journey import warehouse
 from journey.config import get_settings
@@ -110,6 +112,12 @@ async def load(port: int, token: str, users: int, requests: int, concurrency: in
     return latencies, statuses, time.perf_counter() - started
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (uvicorn workers) so far."""
+    root = psutil.Process(pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -130,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         api = start_api(home, port, args.workers)
         try:
+            server_cpu, client_cpu = cpu_seconds(api.pid), time.process_time()
             latencies, statuses, wall = asyncio.run(load(port, token, args.users, args.requests, args.concurrency,
                                                          args.max_seconds))
+            server_cpu, client_cpu = cpu_seconds(api.pid) - server_cpu, time.process_time() - client_cpu
         finally:
             api.terminate()
             api.wait(timeout=30)
@@ -140,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     p50, p95, p99 = np.percentile(np.array(latencies) * 1000, [50, 95, 99])
     print(f"next-best-action: {len(latencies):,} requests in {wall:.1f} s = {len(latencies) / wall:,.0f} requests/s "
           f"(concurrency {args.concurrency}, {args.workers} uvicorn worker(s)); latency p50 {p50:.1f} ms, "
-          f"p95 {p95:.1f} ms, p99 {p99:.1f} ms; statuses {statuses}")
+          f"p95 {p95:.1f} ms, p99 {p99:.1f} ms; statuses {statuses}; CPU per request: API "
+          f"{server_cpu / len(latencies) * 1000:.2f} ms, load client {client_cpu / len(latencies) * 1000:.2f} ms; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 

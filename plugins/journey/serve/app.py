@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from journey.config import get_settings
 from journey.serve import auth, exposures, inbox, queries
@@ -84,15 +85,26 @@ class Guard:
                                  time.perf_counter() - started)
 
 
+def _lookup(pool: ConnectionPool, token: str) -> tuple[str, tuple[str, ...]] | None:
+    """(key_id, scopes) of an active key, from the database."""
+    with pool.transaction() as conn:
+        return auth.key_scopes(conn, token)
+
+
 def require(scope: str):
     """Dependency: the key_id of a valid, unrevoked API key holding `scope` (401 / 403 otherwise)."""
 
-    def check(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    async def check(request: Request,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
         if credentials is None:
             raise HTTPException(401, "missing API key (Authorization: Bearer <key>)",
                                 headers={"WWW-Authenticate": "Bearer"})
-        with request.app.state.pool.transaction() as conn:
-            found = auth.key_scopes(conn, credentials.credentials)
+        token, cache, now = credentials.credentials, request.app.state.keys, time.monotonic()
+        found = cache.get(token, now)
+        if found is None:
+            found = await run_in_threadpool(_lookup, request.app.state.pool, token)
+            if found is not None:
+                cache.put(token, found, now)
         if found is None:
             raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"})
         key_id, scopes = found
@@ -191,6 +203,7 @@ def create_app(pool: ConnectionPool, inbox_dir: Path) -> FastAPI:
                   description="Per-user decisions from the published campaign tables (docs/api.md).")
     app.state.pool = pool
     app.state.metrics = RequestMetrics()
+    app.state.keys = auth.KeyCache()
     app.state.events_folder = inbox.events_folder(inbox_dir)
     app.add_exception_handler(WarehouseError, _database_unavailable)
     app.add_exception_handler(psycopg2.OperationalError, _database_unavailable)

@@ -86,3 +86,28 @@ def key_scopes(conn, token: str) -> tuple[str, tuple[str, ...]] | None:
                     (token_hash(token),))
         row = cur.fetchone()
     return (row[0], tuple(row[1])) if row else None
+
+
+class KeyCache:
+    """Recently verified keys, so a busy sender's requests skip the lookup: token hash → (key_id, scopes, when).
+
+    Only valid keys are kept, for `ttl_s` seconds: a revoked key is refused at most `ttl_s` after
+    `journey api-keys revoke`. Full at `max_keys` entries → emptied (a new entry is one lookup away).
+    """
+
+    def __init__(self, ttl_s: float = 5.0, max_keys: int = 10_000):
+        self.ttl_s, self.max_keys = ttl_s, max_keys
+        self._entries: dict[str, tuple[str, tuple[str, ...], float]] = {}
+
+    def get(self, token: str, now: float) -> tuple[str, tuple[str, ...]] | None:
+        """(key_id, scopes) when the token was verified less than ttl_s ago."""
+        entry = self._entries.get(token_hash(token))
+        if entry is None or now - entry[2] >= self.ttl_s:
+            return None
+        return entry[0], entry[1]
+
+    def put(self, token: str, found: tuple[str, tuple[str, ...]], now: float) -> None:
+        """Remember a verified key."""
+        if len(self._entries) >= self.max_keys:
+            self._entries.clear()
+        self._entries[token_hash(token)] = (*found, now)
