@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
 SNAPSHOT = "2026-10-31"
 CAMPAIGN = {"campaign_id": "autumn-test", "name": "Autumn test", "objective": "conversion", "segments": ["all"],
             "channels": ["email", "push"], "coupons": DEFAULT_COUPONS, "budget": 60.0, "holdout_fraction": 0.2,
-            "recommendations_k": 5, "frequency_cap": 3, "start_time": "2026-11-01T00:00:00+00:00",
+            "recommendations_k": 5, "recommendations_per_category": 4, "frequency_cap": 3, "start_time": "2026-11-01T00:00:00+00:00",
             "end_time": "2026-11-08T00:00:00+00:00"}
 BAD_SEGMENT = {**CAMPAIGN, "campaign_id": "bad-one", "segments": ["No such segment"]}
 DAG_ID = "journey_campaign"
@@ -121,7 +121,7 @@ def test_campaign_dag_runs_end_to_end(stack):
                                   "SELECT 'ads', count(*) FROM journey.ad_assignments WHERE campaign_id = 'autumn-test' "
                                   "UNION ALL SELECT 'eval', count(*) FROM journey.recommendation_eval"))
     assert counts["ads"] == eligible - held  # one message per treated user
-    assert counts["coupons"] >= 1 and counts["eval"] == 2
+    assert counts["coupons"] >= 1 and counts["eval"] == 3  # hybrid, plain ALS, popularity on the same users
 
 
 def test_consent_suppression_and_frequency_cap_are_honoured(stack):
@@ -164,8 +164,8 @@ def test_recommendations_respect_k_purchases_and_diversity(stack):
     recs = query(settings, "SELECT user_id, product_id, rank, category FROM journey.recommendation_assignments")
     assert recs and not {(u, p) for u, p, _, _ in recs} & bought
     frame = pd.DataFrame(recs, columns=["user_id", "product_id", "rank", "category"])
-    assert frame.groupby("user_id").size().max() <= 5
-    assert frame.groupby(["user_id", "category"]).size().max() <= 4
+    assert frame.groupby("user_id").size().eq(5).all()  # K long: plenty of candidates on generated data
+    assert frame.groupby(["user_id", "category"]).size().max() <= 4  # recommendations_per_category
     assert (frame.groupby("user_id")["rank"].apply(lambda r: sorted(r) == list(range(1, len(r) + 1)))).all()
 
 

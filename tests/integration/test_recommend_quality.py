@@ -1,4 +1,5 @@
-"""Recommendations: exclusions, diversity cap, metrics by hand, and the hybrid beating popularity."""
+"""Recommendations: exclusions, diversity cap and fill, metrics by hand, the per-user temporal split,
+the tuned blend against its single sources, and full lists on a feed without categories."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from pyspark.sql import functions as F
 from journey.datagen import generate
 from journey.recommend.evaluate import metrics
 from journey.recommend.hybrid import finalize
+from journey.recommend.interactions import temporal_split, weighted_events
 from journey.recommend.models import RecommendParams, _pair_sample, als_blocks, dense_index
-from journey.recommend.pipeline import audience_partitions, evaluate, sized_for_audience
+from journey.recommend.pipeline import audience_partitions, evaluate, recommend_for, sized_for_audience
 from journey.recommend.titles import title_neighbours, title_vectors
+from journey.recommend.tuning import Scorer, search_weights
 
 pytestmark = pytest.mark.spark
 
@@ -33,6 +36,52 @@ def test_finalize_excludes_purchases_caps_categories_and_ranks(spark):
         ("u1", 2, "p3", "hybrid"),  # k = 2 cuts p4
         ("u2", 1, "p1", "popular"),  # cold start: popularity
     ]
+
+
+def test_capped_lists_are_filled_with_the_next_best_and_uncategorised_products_are_not_capped(spark):
+    candidates = spark.createDataFrame(
+        [("u1", f"h{i}", 1.0 - i / 10, "hybrid") for i in range(4)]  # 4 home products, best first
+        + [("u1", "t0", 0.5, "hybrid"), ("u2", "x0", 0.9, "hybrid"), ("u2", "x1", 0.8, "hybrid"),
+           ("u2", "x2", 0.7, "hybrid")],
+        "user_id string, product_id string, score double, source string")
+    catalog = spark.createDataFrame([(f"h{i}", "home") for i in range(4)] + [("t0", "toys")]
+                                    + [(f"x{i}", None) for i in range(3)], "product_id string, top_category string")
+    nothing = spark.createDataFrame([], "user_id string, product_id string")
+    rows = finalize(candidates, nothing, catalog, k=4, per_category=2).orderBy("user_id", "rank").collect()
+    assert [(r.user_id, r.product_id) for r in rows] == [
+        ("u1", "h0"), ("u1", "h1"), ("u1", "t0"), ("u1", "h2"),  # capped at 2 homes, then filled with the next
+        ("u2", "x0"), ("u2", "x1"), ("u2", "x2"),  # no category: never capped (3 of 4: only 3 candidates)
+    ]
+
+
+def test_temporal_split_holds_out_each_users_latest_fifth_of_new_products(spark):
+    rows = ([("a", f"p{i}", "view", f"2026-10-{i + 1:02d} 10:00:00") for i in range(10)]
+            + [("a", "p0", "view", "2026-10-20 10:00:00"),  # re-seen in the test part: not a positive
+               ("b", "q1", "view", "2026-10-01 10:00:00"), ("b", "q2", "purchase", "2026-10-02 10:00:00"),
+               ("c", "r1", "view", "2026-10-05 10:00:00")])  # one event: training only
+    events = spark.createDataFrame(rows, "user_id string, product_id string, event_type string, event_time string")
+    events = (events.withColumn("event_time", F.to_timestamp("event_time")).withColumn("event_date",
+                                                                                       F.to_date("event_time"))
+              .withColumn("category", F.lit(None).cast("string")).withColumn("brand", F.lit(None).cast("string")))
+    train, test = temporal_split(weighted_events(events), 0.2)
+    # a: 11 events → the latest ceil(2.2) = 3 held out (p8, p9, p0 again); b: 2 events → 1; c: none
+    assert sorted((r.user_id, r.product_id) for r in test.collect()) == [("a", "p8"), ("a", "p9"), ("b", "q2")]
+    assert train.groupBy("user_id").count().orderBy("user_id").collect() == [("a", 8), ("b", 1), ("c", 1)]
+
+
+def test_weight_search_never_scores_below_the_best_single_source_and_blends_when_it_helps():
+    # each source is sure and right for one user, unsure and wrong for the other: only a blend gets both
+    table = pd.DataFrame({"user_id": ["u1", "u1", "u2", "u2"], "product_id": ["a", "b", "c", "d"],
+                          "s1": [1.0, 0.0, 0.9, 1.0], "s2": [0.9, 1.0, 1.0, 0.0]})
+    positives = pd.DataFrame({"user_id": ["u1", "u2"], "product_id": ["a", "c"]})
+    scorer = Scorer(table, positives, users=2, k=1)
+    assert scorer.ndcg(table["s1"].to_numpy()) == pytest.approx(0.5)  # u1 right, u2 wrong
+    assert scorer.ndcg(table["s2"].to_numpy()) == pytest.approx(0.5)  # u2 right, u1 wrong
+    weights, best, fallback = search_weights(scorer, table[["s1", "s2"]].to_numpy(), ["s1", "s2"])
+    assert best == pytest.approx(1.0) and not fallback  # e.g. s1 + s2: a 1.9 > b 1, c 1.9 > d 1
+    assert weights["s1"] > 0 and weights["s2"] > 0 and sum(weights.values()) == pytest.approx(1.0)
+    alone, score, fell_back = search_weights(scorer, table[["s1"]].to_numpy(), ["s1"])
+    assert alone == {"s1": 1.0} and score == pytest.approx(0.5) and fell_back
 
 
 def test_metrics_match_a_hand_computation(spark):
@@ -81,14 +130,52 @@ def generated(spark, tmp_path_factory):
     return events, pd.read_csv(out / "products.csv", dtype=str)[["product_id", "title"]]
 
 
-def test_hybrid_beats_popularity_on_generated_data(spark, generated):
+@pytest.fixture(scope="module")
+def evaluated(spark, generated):
+    """The evaluation of the tuned hybrid (with titles) on the generated data."""
     events, titles = generated
-    result = evaluate(events, date(2026, 10, 31), RecommendParams(k=10),
-                      title_neighbours=title_neighbours(spark, titles, RecommendParams().neighbours))
-    print(f"hybrid (with titles) {result.hybrid}\npopularity {result.popularity}")
-    assert result.hybrid.users == result.popularity.users > 100
-    assert result.hybrid.ndcg_at_k > 1.5 * result.popularity.ndcg_at_k
-    assert result.hybrid.coverage > result.popularity.coverage
+    neighbours = title_neighbours(spark, titles, RecommendParams().neighbours)
+    params = RecommendParams(k=10, tune_users=300, als_grid=((16, 0.05, 20.0), (32, 0.1, 5.0)), half_life_grid=(0.0,))
+    return evaluate(events, date(2026, 10, 31), params, title_neighbours=neighbours)
+
+
+def test_evaluation_reports_hybrid_als_and_popularity_on_the_same_users(evaluated):
+    hybrid, als, popular = evaluated.models
+    print(f"{hybrid}\n{als}\n{popular}\n{evaluated.tuning.settings()}")
+    assert [m.model for m in evaluated.models] == ["hybrid", "als", "popularity"]
+    assert hybrid.users == als.users == popular.users > 200
+    assert hybrid.ndcg_at_k > 1.5 * popular.ndcg_at_k
+    assert hybrid.ndcg_at_k >= 0.9 * als.ndcg_at_k  # tuned on validation, scored on test: close to or above ALS
+    assert hybrid.mean_list_length == 10.0 and hybrid.short_lists == 0
+    assert hybrid.coverage > popular.coverage
+
+
+def test_tuned_blend_is_never_worse_on_validation_than_the_best_single_source(evaluated):
+    tuning = evaluated.tuning
+    singles = {name: v for name, v in tuning.validation.items() if name != "blend"}
+    assert set(singles) == {"als_score", "cooc_score", "seq_score", "content_score", "title_score", "pop_score"}
+    assert tuning.validation["blend"] >= max(singles.values()) > 0
+    used = dict(tuning.params.weights)
+    assert sum(used.values()) == pytest.approx(1.0) and tuning.unused == {}
+    assert tuning.settings()["validation_users"] == tuning.users > 100
+
+
+def test_lists_are_k_long_on_a_transaction_feed_without_categories(spark, generated):
+    events, _ = generated
+    purchases = (events.where(F.col("event_type") == "purchase")
+                 .withColumn("category", F.lit("unknown")).withColumn("brand", F.lit(None).cast("string")))
+    params = RecommendParams(k=10, per_category=4, tune_users=300, als_grid=((16, 0.05, 20.0),),
+                             half_life_grid=(0.0,))  # a cap must not cut uncategorised lists
+    result = evaluate(purchases, date(2026, 10, 31), params)
+    assert result.tuning.unused == {"content_score": "no product categories in the feed (category/brand affinity "
+                                                     "is empty)", "title_score": "no product titles"}
+    assert dict(result.tuning.params.weights).get("content_score", 0.0) == 0.0
+    assert result.hybrid.mean_list_length == 10.0 and result.hybrid.short_lists == 0
+    users = purchases.select("user_id").distinct().limit(50)
+    recs = recommend_for(purchases, date(2026, 10, 31), users, result.tuning.params).toPandas()
+    assert recs.groupby("user_id").size().eq(10).all() and recs["user_id"].nunique() == 50
+    bought = purchases.select("user_id", "product_id").toPandas()
+    assert recs.merge(bought, on=["user_id", "product_id"]).empty  # nothing bought comes back
 
 
 def test_similarity_sample_bounds_users_and_products_per_user(spark):

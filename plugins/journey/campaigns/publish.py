@@ -24,7 +24,8 @@ AUDIENCE_COLUMNS = ["campaign_id", "run_id", "snapshot_date", "segment_id", "seg
 RECOMMENDATION_COLUMNS = ["campaign_id", "run_id", "snapshot_date", "user_id", "rank", "product_id", "category",
                           "score", "source"]
 EVAL_COLUMNS = ["campaign_id", "run_id", "snapshot_date", "model", "k", "precision_at_k", "recall_at_k", "ndcg_at_k",
-                "coverage", "users", "split_date"]
+                "coverage", "users", "split_date", "holdout_fraction", "mean_list_length", "short_lists",
+                "validation_ndcg", "settings"]
 
 
 def campaign_row(request: CampaignRequest, summaries: dict[str, dict]) -> pa.Table:

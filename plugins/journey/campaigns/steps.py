@@ -7,6 +7,7 @@ reads, and prints what it did.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -20,13 +21,18 @@ from journey.campaigns import coupons as coupon_step
 from journey.campaigns import inputs
 from journey.campaigns.eligibility import Targets, audience
 from journey.campaigns.holdout import holdout_draw_column
-from journey.campaigns.params import CAMPAIGN_CHANNELS
+from journey.campaigns.params import CAMPAIGN_CHANNELS, CampaignParams
 from journey.campaigns.request import CampaignRequest, output_path, run_dir, save_step_summary
 from journey.campaigns.signals import with_signals
 from journey.campaigns.valuation import DEFAULT_MARGIN_RATE, candidates, offers_frame
 from journey.config import Settings
 from journey.errors import MissingInputError
+from journey.recommend.models import RecommendParams
 
+# recommendation_eval rows as the lake stores them (the run columns come first)
+EVAL_SCHEMA = ("model string, k int, precision_at_k double, recall_at_k double, ndcg_at_k double, coverage double, "
+               "users long, mean_list_length double, short_lists long, split_date date, holdout_fraction double, "
+               "validation_ndcg double, settings string")
 BUDGET_TOLERANCE = 1e-6  # Spark sums in another order than the allocator: last-digit differences only
 
 
@@ -182,18 +188,33 @@ def ads(spark: SparkSession, settings: Settings, request: CampaignRequest) -> di
     return summary
 
 
+def _recommend_params(params: CampaignParams) -> RecommendParams:
+    """The recommender's parameters from the campaign's (K, look-back, exclusion rule, category cap)."""
+    return RecommendParams(k=params.recommendations_k, lookback_days=params.recommendations_lookback_days,
+                           exclude=params.recommendations_exclude, per_category=params.recommendations_per_category)
+
+
+def _evaluation_rows(result) -> list[dict]:
+    """The recommendation_eval rows: hybrid, plain ALS and popularity on the same users, with the tuning."""
+    settings = json.dumps(result.tuning.settings())
+    return [{**vars(m), "split_date": None, "holdout_fraction": result.tuning.params.holdout_fraction,
+             "validation_ndcg": result.tuning.validation.get("blend") if m.model == "hybrid" else None,
+             "settings": settings} for m in result.models]
+
+
 def recommendations(spark: SparkSession, settings: Settings, request: CampaignRequest, evaluate: bool = True,
                     products_file: str | None = None) -> dict:
-    """K products per treated user (hybrid; popularity for cold start) and the offline evaluation.
+    """K products per treated user (tuned hybrid; popularity for cold start) and the offline evaluation.
 
+    With `evaluate`, the evaluation's tuning (fitted on its training part) also sets the weights of
+    the published lists; without it the run tunes on the whole look-back window.
     Product titles (the products CSV, the lake's product dimension) add the title-similarity source.
     """
-    from journey.recommend.models import RecommendParams
+    from journey.recommend.pipeline import SHORT_LIST_REASON, recommend_for, sized_for_audience, tune_for
     from journey.recommend.pipeline import evaluate as evaluate_offline
-    from journey.recommend.pipeline import recommend_for, sized_for_audience
     from journey.recommend.titles import load_titles, title_neighbours
 
-    params = RecommendParams(k=request.params.recommendations_k)
+    params = _recommend_params(request.params)
     events = spark.read.parquet(lake.path(settings, lake.CURATED_EVENTS))
     users = treated_users(spark, settings, request).select("user_id")
     titles = load_titles(spark, settings, products_file)
@@ -204,29 +225,33 @@ def recommendations(spark: SparkSession, settings: Settings, request: CampaignRe
     if neighbours is not None:
         neighbours = neighbours.cache()
     audience = users.count()
+    summary: dict = {"k": params.k, "titles": len(titles) if neighbours is not None else 0}
     with sized_for_audience(spark, audience):
-        recs = recommend_for(events, request.snapshot_date, users, params, neighbours)
+        if evaluate:
+            result = evaluate_offline(events, request.snapshot_date, params, title_neighbours=neighbours)
+            tuning = result.tuning
+            rows = _evaluation_rows(result)
+            fields = [f.split()[0] for f in EVAL_SCHEMA.split(", ")]
+            frame = spark.createDataFrame(pd.DataFrame(rows)[fields], EVAL_SCHEMA).select(*_run_columns(request), "*")
+            lake.write_parquet_atomic(frame.coalesce(1), _out(settings, request, "recommendation_eval"))
+            summary["evaluation"] = [{k: v for k, v in r.items() if k != "settings"} for r in rows]
+            for m in result.models:
+                print(f"  offline eval {m.model:<10} P@{m.k} {m.precision_at_k:.3f}  R@{m.k} {m.recall_at_k:.3f}  "
+                      f"NDCG@{m.k} {m.ndcg_at_k:.4f}  coverage {m.coverage:.1%}  list {m.mean_list_length:.1f}"
+                      f" ({m.short_lists:,} short: {SHORT_LIST_REASON if m.short_lists else '-'})  "
+                      f"({m.users:,} test users, each user's latest {params.holdout_fraction:.0%})")
+        else:
+            tuning = tune_for(events, request.snapshot_date, params, neighbours)
+        summary["tuning"] = tuning.settings()
+        print(f"  tuning: {json.dumps(summary['tuning'])}")
+        recs = recommend_for(events, request.snapshot_date, users, tuning.params, neighbours)
         lake.write_parquet_atomic(recs.select(*_run_columns(request), *recs.columns),
                                   _out(settings, request, "recommendations"))
     written = _read(spark, settings, request, "recommendations")
     by_source = {r["source"]: r["n"] for r in written.groupBy("source").agg(F.count("*").alias("n")).collect()}
-    summary: dict = {"recommendations": sum(by_source.values()), "by_source": by_source, "k": params.k,
-                     "titles": len(titles) if neighbours is not None else 0}
+    summary.update(recommendations=sum(by_source.values()), by_source=by_source)
     print(f"recommendations {request.params.campaign_id}: {summary['recommendations']:,} rows (K={params.k}); "
           + ", ".join(f"{s}: {n:,}" for s, n in sorted(by_source.items())))
-    if evaluate:
-        with sized_for_audience(spark, audience):
-            result = evaluate_offline(events, request.snapshot_date, params, title_neighbours=neighbours)
-        rows = [{**vars(m), "split_date": result.split_date} for m in (result.hybrid, result.popularity)]
-        frame = spark.createDataFrame(pd.DataFrame(rows)).select(*_run_columns(request), "model", "k",
-                                                                  "precision_at_k", "recall_at_k", "ndcg_at_k",
-                                                                  "coverage", "users", "split_date")
-        lake.write_parquet_atomic(frame.coalesce(1), _out(settings, request, "recommendation_eval"))
-        summary["evaluation"] = rows
-        for m in (result.hybrid, result.popularity):
-            print(f"  offline eval {m.model:<10} P@{m.k} {m.precision_at_k:.3f}  R@{m.k} {m.recall_at_k:.3f}  "
-                  f"NDCG@{m.k} {m.ndcg_at_k:.3f}  coverage {m.coverage:.1%}  ({m.users:,} test users, "
-                  f"split {result.split_date})")
     save_step_summary(settings, request, "recommendations", summary)
     return summary
 

@@ -11,10 +11,14 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+SOURCES = ("als_score", "cooc_score", "seq_score", "content_score", "title_score", "pop_score")
+ALS_GRID = ((16, 0.05, 20.0), (32, 0.1, 5.0), (64, 0.1, 1.0))  # (rank, regParam, alpha) tried by the tuning
+HALF_LIFE_GRID = (0.0, 14.0)  # recency half-lives (days; 0 = no decay) tried by the tuning
+
 
 @dataclass(frozen=True)
 class RecommendParams:
-    """Hyper-parameters (one place)."""
+    """Hyper-parameters (one place). `tune` replaces weights, ALS settings and half-life per run."""
 
     k: int = 10
     candidates: int = 50  # per source and user
@@ -27,8 +31,17 @@ class RecommendParams:
     basket_size: int = 30  # most-weighted products per user used for co-occurrence
     pair_basket: int = 20  # products per user counted in co-occurrence pairs (pairs grow with its square)
     pair_users: int = 50_000  # at most about this many users (a hash sample) estimate product similarity
-    per_category: int = 4  # diversity cap: at most M products of one top-level category
-    # hybrid weight per candidate source (a source with no candidates, e.g. no titles, adds 0)
+    recent_items: int = 3  # the user's latest products the sequence source continues from
+    lookback_days: int = 0  # days of history learned from; 0 = all
+    exclude: str = "interacted"  # purchased | interacted: never recommended again
+    per_category: int = 0  # diversity cap: at most M products of one real top-level category; 0 = off
+    half_life_days: float = 0.0  # recency decay of the interaction strengths; 0 = none
+    tune: bool = True  # tune weights, ALS settings and half-life on a validation split each run
+    holdout_fraction: float = 0.2  # each user's latest share of events held out (evaluation, validation)
+    tune_users: int = 3000  # validation users (a hash sample) the tuning scores
+    als_grid: tuple[tuple[int, float, float], ...] = ALS_GRID  # (rank, regParam, alpha) tried by the tuning
+    half_life_grid: tuple[float, ...] = HALF_LIFE_GRID  # recency half-lives tried by the tuning
+    # hybrid weight per candidate source, used as is when tune is off (an absent source adds 0)
     weights: tuple[tuple[str, float], ...] = (("als_score", 0.45), ("cooc_score", 0.25), ("content_score", 0.15),
                                               ("title_score", 0.15))
 
@@ -64,7 +77,8 @@ def als_blocks(spark) -> int:
 
 
 def als_candidates(train: DataFrame, users: DataFrame, params: RecommendParams) -> DataFrame:
-    """ALS on implicit strengths; top candidates for the given users (those seen in training)."""
+    """ALS on implicit strengths; top candidates for the given users (those seen in training).
+    The plain-ALS baseline of the evaluation is this source alone."""
     from pyspark.ml.recommendation import ALS
 
     user_index = dense_index(train, "user_id", "u")
@@ -133,15 +147,42 @@ def cooccurrence_candidates(train: DataFrame, users: DataFrame, params: Recommen
     return neighbour_candidates(basket, sims, users, "cooc_score", params)
 
 
+def _transitions(train_events: DataFrame, params: RecommendParams) -> DataFrame:
+    """(item, product_id, sim): how often product_id came next after item in users' time-ordered
+    histories (consecutive distinct products), divided by item's outgoing transitions; top neighbours."""
+    order = Window.partitionBy("user_id").orderBy("event_time", "product_id")
+    steps = (train_events.select("user_id", "product_id", "event_time")
+             .withColumn("item", F.lag("product_id").over(order))
+             .where(F.col("item").isNotNull() & (F.col("item") != F.col("product_id"))))
+    counts = steps.groupBy("item", "product_id").agg(F.count("*").alias("n"))
+    share = counts.withColumn("sim", F.col("n") / F.sum("n").over(Window.partitionBy("item")))
+    near = Window.partitionBy("item").orderBy(F.col("sim").desc(), F.col("product_id"))
+    return share.withColumn("_r", F.row_number().over(near)).where(F.col("_r") <= params.neighbours)
+
+
+def sequence_candidates(train_events: DataFrame, users: DataFrame, params: RecommendParams) -> DataFrame:
+    """Session/sequence-aware: products that followed the user's `recent_items` latest products in
+    others' histories; the latest product counts 1, the one before 1/2, then 1/3."""
+    latest = (train_events.join(users.select("user_id"), "user_id").groupBy("user_id", "product_id")
+              .agg(F.max("event_time").alias("t")))
+    recent = Window.partitionBy("user_id").orderBy(F.col("t").desc(), F.col("product_id"))
+    basket = (latest.withColumn("_r", F.row_number().over(recent)).where(F.col("_r") <= params.recent_items)
+              .select("user_id", "product_id", (F.lit(1.0) / F.col("_r")).alias("strength")))
+    return neighbour_candidates(basket, _transitions(train_events, params), users, "seq_score", params)
+
+
+def popularity_scores(train: DataFrame, users: DataFrame, params: RecommendParams) -> DataFrame:
+    """Every user × the `candidates` most popular products, scored distinct users / the top product's."""
+    ranked = train.groupBy("product_id").agg(F.countDistinct("user_id").alias("pop"))
+    top = ranked.orderBy(F.col("pop").desc(), F.col("product_id")).limit(params.candidates)
+    best = top.agg(F.max("pop")).first()[0] or 1
+    return users.select("user_id").crossJoin(F.broadcast(top)).select(
+        "user_id", "product_id", (F.col("pop") / F.lit(float(best))).alias("pop_score"))
+
+
 def title_candidates(train: DataFrame, users: DataFrame, neighbours: DataFrame, params: RecommendParams) -> DataFrame:
     """Products whose titles are near the titles of the user's products (journey.recommend.titles)."""
     return neighbour_candidates(_basket(train, params), neighbours, users, "title_score", params)
-
-
-def popularity(train: DataFrame, catalog: DataFrame, n: int) -> DataFrame:
-    """The n most popular products overall (by users who interacted), with category: the baseline."""
-    ranked = train.groupBy("product_id").agg(F.countDistinct("user_id").alias("pop"))
-    return ranked.join(catalog, "product_id").orderBy(F.col("pop").desc(), F.col("product_id")).limit(n)
 
 
 def content_candidates(train_events: DataFrame, users: DataFrame, catalog: DataFrame, train: DataFrame,
@@ -150,7 +191,7 @@ def content_candidates(train_events: DataFrame, users: DataFrame, catalog: DataF
 
     Candidates are the most popular products of each user's categories.
     """
-    mine = train_events.join(users.select("user_id"), "user_id")
+    mine = train_events.join(users.select("user_id"), "user_id").where(F.col("top_category").isNotNull())
     by_user = Window.partitionBy("user_id")
     cat = (mine.groupBy("user_id", "top_category").agg(F.sum("weight").alias("w"))
            .withColumn("cat_share", F.col("w") / F.sum("w").over(by_user)).drop("w"))

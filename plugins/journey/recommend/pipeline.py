@@ -1,41 +1,52 @@
-"""Recommendations for a campaign audience, and their offline evaluation against popularity."""
+"""Recommendations for a campaign audience, and their offline evaluation against plain ALS and popularity.
+
+Offline evaluation (standard protocol): within the look-back window, each user's latest
+`holdout_fraction` of events (users with at least 2) is the test set, scored on the products the
+user had not interacted with in training; the hybrid is tuned on the training part only
+(journey.recommend.tuning), and plain ALS (the ALS source alone, tuned settings) and popularity
+are scored on the same users with the same exclusions.
+"""
 
 from __future__ import annotations
 
 import math
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from journey.recommend.evaluate import Metrics, metrics
-from journey.recommend.hybrid import recommend, recommend_popular
-from journey.recommend.interactions import interactions, products, purchased, split, weighted_events
+from journey.recommend.hybrid import active_weights, candidate_sources, popular_fill, ranked, recommend, single
+from journey.recommend.interactions import excluded, in_window, interactions, products, temporal_split, weighted_events
 from journey.recommend.models import RecommendParams
+from journey.recommend.tuning import Tuning, tune
 from journey.runtime.spark import fixed_shuffle_partitions
 
-LOOKBACK_DAYS = 180
-EVAL_DAYS = 7
 # Users per shuffle partition while recommending: each user brings up to basket_size × neighbours
 # (30 × 20) co-occurrence candidate rows before the per-user top-N, so ~6M rows per task at most.
 USERS_PER_PARTITION = 10_000
+SHORT_LIST_REASON = "fewer than K products left after the exclusions (the user has seen most candidates)"
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Hybrid and popularity metrics on one time split."""
+    """Hybrid, plain ALS and popularity metrics on the same per-user time split, and the tuning used."""
 
-    split_date: date
     hybrid: Metrics
+    als: Metrics
     popularity: Metrics
+    tuning: Tuning
+
+    @property
+    def models(self) -> tuple[Metrics, Metrics, Metrics]:
+        """The three rows, hybrid first."""
+        return self.hybrid, self.als, self.popularity
 
 
-def window(events: DataFrame, snapshot_date: date) -> DataFrame:
-    """Weighted events of the look-back window ending on the snapshot date."""
-    start = snapshot_date - timedelta(days=LOOKBACK_DAYS - 1)
-    return weighted_events(events.where(F.col("event_date").between(F.lit(start), F.lit(snapshot_date))))
+def window(events: DataFrame, snapshot_date: date, lookback_days: int) -> DataFrame:
+    """Weighted events of the look-back window ending on the snapshot date (0 days = all history)."""
+    return weighted_events(in_window(events, snapshot_date, lookback_days))
 
 
 def audience_partitions(configured: int, users: int) -> int:
@@ -56,29 +67,48 @@ def sized_for_audience(spark, users: int):
     return fixed_shuffle_partitions(spark, partitions) if partitions > configured else nullcontext()
 
 
+def tuned(weighted: DataFrame, params: RecommendParams, title_neighbours: DataFrame | None) -> Tuning:
+    """The tuning on these training events (or the params as given when tuning is off)."""
+    return tune(weighted, params, title_neighbours) if params.tune else Tuning(params)
+
+
+def tune_for(events: DataFrame, snapshot_date: date, params: RecommendParams,
+             title_neighbours: DataFrame | None = None) -> Tuning:
+    """Tune on the look-back window ending on the snapshot date (validation: each user's latest events)."""
+    return tuned(window(events, snapshot_date, params.lookback_days).cache(), params, title_neighbours)
+
+
 def recommend_for(events: DataFrame, snapshot_date: date, users: DataFrame, params: RecommendParams,
                   title_neighbours: DataFrame | None = None) -> DataFrame:
-    """Top-K products for each user of `users`, trained on the look-back window; nothing ever bought."""
-    weighted = window(events, snapshot_date).cache()
-    ever_bought = purchased(weighted_events(events.where(F.col("event_date") <= F.lit(snapshot_date))))
-    return recommend(weighted, interactions(weighted), products(weighted), users, ever_bought, params,
-                     title_neighbours)
+    """Top-K products for each user of `users`, trained on the look-back window with `params` as given
+    (pass `tune_for(...).params` or `evaluate(...).tuning.params` for tuned settings); excluded products
+    (params.exclude) of the whole history up to the snapshot never come back."""
+    weighted = window(events, snapshot_date, params.lookback_days).cache()
+    never_again = excluded(window(events, snapshot_date, 0), params.exclude)
+    return recommend(weighted, interactions(weighted, params.half_life_days), products(weighted), users,
+                     never_again, params, title_neighbours)
 
 
-def evaluate(events: DataFrame, snapshot_date: date, params: RecommendParams, eval_days: int = EVAL_DAYS,
+def evaluate(events: DataFrame, snapshot_date: date, params: RecommendParams,
              title_neighbours: DataFrame | None = None) -> Evaluation:
-    """Train before the last `eval_days` days, test on them: hybrid (with titles when given) vs popularity."""
-    split_date = snapshot_date - timedelta(days=eval_days - 1)
-    train_events, test = split(window(events, snapshot_date), split_date)
+    """Per-user temporal split: hybrid (tuned on the training part) vs plain ALS vs popularity."""
+    train_events, test = temporal_split(window(events, snapshot_date, params.lookback_days), params.holdout_fraction)
     train_events, test = train_events.cache(), test.cache()
-    train, catalog = interactions(train_events).cache(), products(train_events).cache()
-    bought = purchased(train_events).cache()
-    test_users = test.select("user_id").distinct()
+    tuning = tuned(train_events, params, title_neighbours)
+    chosen = tuning.params
+    train, catalog = interactions(train_events, chosen.half_life_days).cache(), products(train_events).cache()
+    seen = excluded(train_events, params.exclude).cache()
+    users = test.select("user_id").distinct()
     size = catalog.count()
-    hybrid = recommend(train_events, train, catalog, test_users, bought, params, title_neighbours).cache()
-    popular = recommend_popular(train, catalog, test_users, bought, params).cache()
-    result = Evaluation(split_date, metrics("hybrid", hybrid, test, size, params.k),
-                        metrics("popularity", popular, test, size, params.k))
-    for frame in (hybrid, popular, train_events, test, train, catalog, bought):
+    weights = active_weights(chosen, catalog, title_neighbours)
+    wanted = tuple(dict.fromkeys([*weights, "als_score", "pop_score"]))
+    sources = {name: frame.cache() for name, frame in
+               candidate_sources(train_events, train, catalog, users, chosen, title_neighbours, wanted).items()}
+    lists = {"hybrid": ranked(sources, weights, popular_fill(train, users, chosen), seen, catalog, chosen),
+             "als": single(sources["als_score"], "als_score", seen, catalog, chosen),
+             "popularity": single(sources["pop_score"], "pop_score", seen, catalog, chosen)}
+    scored = {name: metrics(name, frame, test, size, params.k) for name, frame in lists.items()}
+    for frame in (train_events, test, train, catalog, seen, *sources.values()):
         frame.unpersist()
-    return result
+    return Evaluation(scored["hybrid"], scored["als"], scored["popularity"], tuning)
+
