@@ -18,7 +18,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from journey import warehouse
+from journey import cli, warehouse
 from journey.config import get_settings
 from journey.ingest.events import run_ingest
 from journey.perf.serve import free_port, start_api
@@ -189,6 +189,25 @@ def test_a_revoked_key_is_refused_once_its_cache_entry_expires(service):
         assert client.get("/v1/segments", headers=_as(token)).status_code == 401
     finally:
         client.app.state.keys = default_cache
+
+
+def test_api_keys_command_line(service, monkeypatch, capsys):
+    client, settings, _, _, _ = service
+    monkeypatch.setenv("JOURNEY_HOME", str(settings.home))
+    assert cli.main(["api-keys", "create", "--name", "cli sender", "--scopes", "write,read"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    key_id = token.split("_")[1]
+    assert client.get("/v1/segments", headers=_as(token)).status_code == 200
+    assert cli.main(["api-keys", "list"]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith(key_id)]
+    assert len(listed) == 1 and "write,read" in listed[0] and "active" in listed[0] and token not in listed[0]
+    assert cli.main(["api-keys", "revoke", key_id]) == 0
+    assert cli.main(["api-keys", "list"]) == 0
+    assert "revoked" in next(line for line in capsys.readouterr().out.splitlines() if line.startswith(key_id))
+    assert cli.main(["api-keys", "revoke", key_id]) == 2
+    assert f"no active API key '{key_id}'" in capsys.readouterr().err
+    assert cli.main(["api-keys", "create", "--name", "x", "--scopes", "admin"]) == 2
+    assert "scopes 'admin'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("path", "params", "field"), [
