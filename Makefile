@@ -15,7 +15,7 @@ help:
 	@echo "make serve  - serve the next-best-action HTTP API on 127.0.0.1:JOURNEY_API_PORT (default 8000; docs/api.md)"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff (with Airflow AIR rules)"
-	@echo "make bench  - every benchmark (bench-pipeline, bench-models, bench-campaigns; see docs/benchmarks.md)"
+	@echo "make bench  - every benchmark (bench-pipeline, bench-models, bench-campaigns, bench-serve; see docs/benchmarks.md)"
 
 check-java:
 	@PYTHONPATH=plugins $(PYTHON) -m journey.runtime.javacheck >/dev/null || { PYTHONPATH=plugins $(PYTHON) -m journey.runtime.javacheck; exit 1; }
@@ -52,7 +52,7 @@ browser:
 lint: install
 	@$(VENV)/bin/ruff check plugins jobs dags tests
 
-bench: bench-pipeline bench-models bench-campaigns
+bench: bench-pipeline bench-models bench-campaigns bench-serve
 
 bench-pipeline: install
 	@$(PY) -m journey.perf.daily
