@@ -11,6 +11,7 @@ import json
 import signal
 import threading
 import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
@@ -23,7 +24,7 @@ from journey.config import get_settings
 from journey.ingest.events import run_ingest
 from journey.perf.serve import free_port, start_api
 from journey.schemas import EVENT_COLUMNS, REJECT_REASONS
-from journey.serve import auth, queries
+from journey.serve import auth, inbox, queries
 from journey.serve.app import MAX_BODY_BYTES, create_app
 from journey.serve.pool import ConnectionPool
 
@@ -365,3 +366,29 @@ def test_posted_events_are_ingested_by_the_next_run(service, spark, tmp_path):
     assert (result.rows_read, result.curated, result.quarantined, result.duplicates) == (40, 40, 0, 0)
     curated = spark.read.parquet(result.curated_path).where("event_id LIKE 'k1%'").select("event_id")
     assert sorted(r.event_id for r in curated.collect()) == sorted(e["event_id"] for e in good)
+
+    # The API's row checks and the Spark ingest give the same verdicts on the same rows.
+    hostile = [dict(row, event_id=f"h{i}") for i, row in enumerate(_contract_cases())]
+    verdicts = {row["event_id"]: None for row in inbox.check_batch(hostile, NOW)[0]}
+    verdicts.update({hostile[r["index"]]["event_id"]: r["reason"] for r in inbox.check_batch(hostile, NOW)[1]})
+    raw = tmp_path / "raw" / "hostile.jsonl"
+    raw.parent.mkdir()
+    raw.write_text("".join(json.dumps(row) + "\n" for row in hostile))
+    checked = run_ingest(spark, lake_settings, str(raw), "canonical", "api-contract", now=NOW)
+    assert checked.by_reason == dict(Counter(reason for reason in verdicts.values() if reason))
+    assert checked.curated == sum(reason is None for reason in verdicts.values())
+
+
+def _contract_cases() -> list[dict]:
+    """One row per ingest rule (and a few that pass), as a sender might post them."""
+    stamp = (NOW - timedelta(hours=1)).isoformat()
+    row = {"event_time": stamp, "user_id": "u1", "event_type": "view"}
+    return [
+        row, {**row, "event_type": "purchase", "price": 10, "quantity": 3},
+        {**row, "event_time": "2026-11-01 10:00:00 UTC"}, {**row, "event_time": ""},
+        {**row, "event_time": "yesterday"}, {**row, "event_time": "2026-11-01T10:00:00"},
+        {**row, "event_time": (NOW + timedelta(days=1)).isoformat()}, {**row, "event_time": "1969-12-31T00:00:00Z"},
+        {**row, "user_id": ""}, {**row, "event_type": "click"}, {**row, "price": "ten"},
+        {**row, "event_type": "add_to_cart"}, {**row, "price": -1}, {**row, "price": 50001},
+        {**row, "quantity": 0}, {**row, "quantity": "two"},
+    ]

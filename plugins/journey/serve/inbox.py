@@ -27,6 +27,7 @@ from journey.schemas import EVENT_COLUMNS, EVENT_TYPES, TIME_FLOOR
 
 HAS_ZONE = re.compile(ZONE_SUFFIX.removeprefix("(?i)"), re.IGNORECASE)
 WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
+NAMED_UTC = re.compile(r"\s?(UTC|GMT)$", re.IGNORECASE)  # "… UTC" as the ingest reads it
 
 
 def events_folder(inbox: Path) -> Path:
@@ -51,7 +52,7 @@ def _blank(text: str | None) -> bool:
 def _timestamp(text: str) -> datetime | None:
     """ISO-8601 timestamp text as a datetime (None when it does not parse)."""
     try:
-        return datetime.fromisoformat(text.strip().replace(" UTC", "+00:00").replace(" GMT", "+00:00"))
+        return datetime.fromisoformat(NAMED_UTC.sub("+00:00", text.strip()))
     except ValueError:
         return None
 
