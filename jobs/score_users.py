@@ -11,8 +11,9 @@ from journey import lake, warehouse
 from journey.config import get_settings
 from journey.models.hparams import DataParams
 from journey.models.pipeline import champions
+from journey.models.propensity import load_xgb
 from journey.models.registry import MODEL_NAMES
-from journey.models.scoring import publish_scores, score_users, scoring_rows
+from journey.models.scoring import propensity_cannot_answer, publish_scores, score_users, scoring_rows
 from journey.runtime.runner import iso_date, run_main
 from journey.runtime.spark import get_spark
 
@@ -34,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     with warehouse.connect(settings) as conn:
         found = {name: champion for name, champion in champions(conn).items() if champion}
+    if "propensity" in found:
+        reason = propensity_cannot_answer(load_xgb(found["propensity"]["artifact_path"])[1], args.horizon_days)
+        if reason:
+            print(reason)
+            del found["propensity"]
     missing = sorted(set(MODEL_NAMES) - set(found))
     print("scoring with " + (", ".join(f"{n} v{c['version']}" for n, c in sorted(found.items())) or "no champion")
           + (f"; no champion for {', '.join(missing)} (their columns stay empty"

@@ -122,3 +122,12 @@ def test_promotion_rule(challenger, champion, baseline, promote, words):
     decision = promotion_decision(challenger, champion, baseline, 0.01, "roc_auc")
     assert decision.promote is promote
     assert decision.reason.startswith(words)
+
+
+def test_a_propensity_champion_with_a_shorter_label_window_leaves_the_question_to_bgnbd():
+    from journey.models.scoring import btyd_propensity, propensity_cannot_answer
+
+    assert "BG/NBD answers" in propensity_cannot_answer({"label_horizon_days": 136}, 273)
+    assert propensity_cannot_answer({"label_horizon_days": 273}, 273) is None
+    assert propensity_cannot_answer({}, 30) is None  # models saved before the window was kept
+    assert btyd_propensity(np.array([0.0, np.nan, 1.0])) == pytest.approx([0.0, 0.0, 1.0 - np.exp(-1.0)])

@@ -26,8 +26,7 @@ UNIT_DAYS = 7.0  # the models are fitted in weeks (the literature's unit; better
 FEATURE_HORIZON_DAYS = 30
 SUMMARY_COLUMNS = ("btyd_repeat_purchases", "btyd_recency_days", "btyd_age_days", "btyd_mean_spend")
 BTYD_FEATURES = (*SUMMARY_COLUMNS, "btyd_p_alive", "btyd_expected_purchases_30d")
-SCORE_COLUMNS = ("btyd_p_alive", "btyd_expected_purchases_30d", "btyd_expected_purchases", "btyd_p_purchase",
-                 "btyd_predicted_value")
+SCORE_COLUMNS = ("btyd_p_alive", "btyd_expected_purchases_30d", "btyd_expected_purchases", "btyd_predicted_value")
 SCORE_SCHEMA = ", ".join(["user_id string", "cutoff date", *(f"{c} double" for c in (*SUMMARY_COLUMNS, *SCORE_COLUMNS)),
                           "btyd_note string"])
 
@@ -76,7 +75,6 @@ def score_cutoff(summary: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
         out["btyd_expected_purchases_30d"] = btyd.expected_purchases(counts, FEATURE_HORIZON_DAYS / UNIT_DAYS, x,
                                                                      t_x, age)
         out["btyd_expected_purchases"] = btyd.expected_purchases(counts, horizon_days / UNIT_DAYS, x, t_x, age)
-        out["btyd_p_purchase"] = 1.0 - btyd.probability_no_purchase(counts, horizon_days / UNIT_DAYS, x, t_x, age)
     except JourneyError as error:
         out[list(SCORE_COLUMNS)] = np.nan
         out["btyd_note"] = f"BG/NBD not fitted: {error}"

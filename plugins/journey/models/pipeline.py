@@ -88,8 +88,9 @@ def train_scene(paths: dict[str, str], out: Path, config: ModelConfig) -> dict:
     return asdict(result)
 
 
-def train_xgb(path: str, features: tuple[str, ...], label: str, out: Path, config: ModelConfig, device: str) -> dict:
-    """An XGBoost classifier on one label of the user set, saved with its feature names."""
+def train_xgb(path: str, features: tuple[str, ...], label: str, out: Path, config: ModelConfig, device: str,
+              label_horizon_days: int | None = None) -> dict:
+    """An XGBoost classifier on one label of the user set, saved with its feature names and label window."""
     import time
 
     train, validation = (xgbm.feature_table(path, s, features, label) for s in ("train", "validation"))
@@ -97,9 +98,18 @@ def train_xgb(path: str, features: tuple[str, ...], label: str, out: Path, confi
     model = xgbm.fit_xgb(train, validation, config.xgb, device)
     seconds = time.perf_counter() - started
     xgbm.save_xgb(model, out, {"features": list(features), "label": label, "device": device,
-                               "best_iteration": int(model.best_iteration)})
+                               "best_iteration": int(model.best_iteration), "label_horizon_days": label_horizon_days})
     return {"artifact": str(out), "train_rows": int(len(train[1])), "seconds": seconds,
             "samples_per_second": len(train[1]) / max(seconds, 1e-9), "device": device}
+
+
+def label_horizon(settings: Settings, snapshot: date, config: ModelConfig) -> int:
+    """The label window the training sets of a snapshot were built with (their plan; else the configured one)."""
+    target = lake.training_plan_path(settings, snapshot)
+    try:
+        return int(lake.read_json(target)["used"]["horizon_days"])
+    except FileNotFoundError:
+        return config.data.horizon_days
 
 
 def train_all(settings: Settings, snapshot: date, versions: dict[str, int], config: ModelConfig) -> dict[str, dict]:
@@ -122,7 +132,8 @@ def train_all(settings: Settings, snapshot: date, versions: dict[str, int], conf
         elif name == "scene":
             trained[name] = train_scene(paths, out, config)
         else:
-            trained[name] = train_xgb(paths["users"], XGB_INPUTS, XGB_LABELS[name], out, config, device)
+            trained[name] = train_xgb(paths["users"], XGB_INPUTS, XGB_LABELS[name], out, config, device,
+                                      label_horizon(settings, snapshot, config))
         trained[name]["version"] = versions[name]
     return trained
 

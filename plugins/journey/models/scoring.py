@@ -7,8 +7,8 @@ responsiveness on their profile features with the top-3 feature contributions of
 the explanation, and the version of every model used. Each Python worker loads each model
 once (a per-process cache keyed by artifact path) and reuses it for every batch it scores.
 A model with no champion leaves its columns null and is missing from `model_versions`, except
-propensity: without a champion, BG/NBD answers (P(at least one purchase in the horizon);
-`model_versions.propensity = "bgnbd"`). Every user with a purchase also gets the
+propensity: without a champion able to answer the horizon asked (none, or one trained on a
+shorter label window), BG/NBD answers (`model_versions.propensity = "bgnbd"`). Every user with a purchase also gets the
 BTYD scores (`p_alive`, `expected_purchases` and `predicted_value` over `horizon_days`).
 """
 
@@ -130,9 +130,8 @@ def score_frame(frame: pd.DataFrame, champions: dict[str, dict], classes: tuple[
             out[name] = empty
     versions = {name: int(champions[name]["version"]) for name in sorted(champions)}
     expected = frame["btyd_expected_purchases"].to_numpy(dtype=np.float64, na_value=np.nan)
-    p_purchase = frame["btyd_p_purchase"].to_numpy(dtype=np.float64, na_value=np.nan)
-    if "propensity" not in champions and np.isfinite(p_purchase).any():
-        out["propensity"] = np.nan_to_num(p_purchase, nan=0.0)  # users who never bought: 0
+    if "propensity" not in champions and np.isfinite(expected).any():
+        out["propensity"] = btyd_propensity(expected)
         versions["propensity"] = BTYD_PROPENSITY
     out["explanation"] = [json.dumps({k: v[i] for k, v in explanation.items()}) for i in range(len(frame))]
     out["model_versions"] = json.dumps(versions)
@@ -141,6 +140,23 @@ def score_frame(frame: pd.DataFrame, champions: dict[str, dict], classes: tuple[
     out["predicted_value"] = frame["btyd_predicted_value"].to_numpy(dtype=np.float64, na_value=np.nan)
     return out
 
+
+def btyd_propensity(expected_purchases: np.ndarray) -> np.ndarray:
+    """P(a purchase in the horizon) as BG/NBD ranks it: 1 − exp(−expected purchases); 0 for users who never bought.
+
+    Ranks exactly as the expected purchases (the better BG/NBD ranking on CDNOW: ROC-AUC 0.7725
+    against 0.7569 for its exact P(no purchase)); it runs high in level (docs/models.md)."""
+    return 1.0 - np.exp(-np.nan_to_num(expected_purchases, nan=0.0))
+
+
+def propensity_cannot_answer(meta: dict, horizon_days: int) -> str | None:
+    """Why a propensity champion cannot answer a question of `horizon_days`, or None when it can:
+    trained on a shorter label window (the data could not label the question), it leaves it to BG/NBD."""
+    trained = meta.get("label_horizon_days")
+    if trained is not None and trained < horizon_days:
+        return (f"the propensity champion learned a {trained}-day label window, shorter than the {horizon_days}-day "
+                "question (the history could not label it): BG/NBD answers the propensity")
+    return None
 
 
 def score_users(rows: DataFrame, champions: dict[str, dict], snapshot: date, run_id: str, horizon_days: int,
