@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from journey.errors import ConfigError
+from journey.kept_secret import kept_secret
 
 ENV_HOME = "JOURNEY_HOME"  # default ./.journey
 ENV_DB_URL = "JOURNEY_DB_URL"  # unset -> embedded PostgreSQL under $JOURNEY_HOME/pg
@@ -18,7 +19,8 @@ ENV_TASK_RETRIES = "JOURNEY_TASK_RETRIES"  # default 2 (Airflow task retries)
 ENV_RETRY_DELAY = "JOURNEY_RETRY_DELAY_SECONDS"  # default 300
 ENV_AIRFLOW_PORT = "JOURNEY_AIRFLOW_PORT"  # default 8080 (`journey airflow`: api-server port)
 ENV_AIRFLOW_PASSWORD = "JOURNEY_AIRFLOW_PASSWORD"  # default: generated once, kept in $AIRFLOW_HOME
-ENV_BI_PASSWORD = "JOURNEY_BI_PASSWORD"  # default journey_bi (the read-only BI role)
+ENV_BI_PASSWORD = "JOURNEY_BI_PASSWORD"  # default: generated once, kept in $JOURNEY_HOME/secrets/bi_password
+ENV_MAX_CAMPAIGN_ROWS = "JOURNEY_MAX_CAMPAIGN_ROWS"  # default 50,000,000 (rows one campaign run may publish)
 ENV_API_PORT = "JOURNEY_API_PORT"  # default 8000 (`journey serve`: the next-best-action API)
 
 DEFAULT_HOME = ".journey"
@@ -28,7 +30,8 @@ DEFAULT_DRIVER_MEMORY = "4g"
 DEFAULT_TASK_RETRIES = 2
 DEFAULT_RETRY_DELAY_SECONDS = 300
 DEFAULT_AIRFLOW_PORT = 8080
-DEFAULT_BI_PASSWORD = "journey_bi"
+DEFAULT_MAX_CAMPAIGN_ROWS = 50_000_000
+BI_PASSWORD_FILE = Path("secrets") / "bi_password"  # under $JOURNEY_HOME, mode 0600
 DEFAULT_API_PORT = 8000
 DB_SCHEMA = "journey"
 BI_ROLE = "journey_bi"
@@ -50,11 +53,20 @@ class Settings:
     airflow_password: str | None = field(repr=False)
     bi_password_set: str | None = field(default=None, repr=False)  # JOURNEY_BI_PASSWORD as given (None: unset)
     api_port: int = DEFAULT_API_PORT
+    max_campaign_rows: int = DEFAULT_MAX_CAMPAIGN_ROWS
 
     @property
     def bi_password(self) -> str:
-        """Password of the read-only BI role: JOURNEY_BI_PASSWORD, else the default."""
-        return self.bi_password_set or DEFAULT_BI_PASSWORD
+        """Password of the read-only BI role: JOURNEY_BI_PASSWORD, else the one kept in `bi_password_file`.
+
+        Reading it the first time in a home generates the file (random, mode 0600).
+        """
+        return self.bi_password_set or kept_secret(self.bi_password_file)
+
+    @property
+    def bi_password_file(self) -> Path:
+        """Where the generated BI password is kept (used when JOURNEY_BI_PASSWORD is unset)."""
+        return self.home / BI_PASSWORD_FILE
 
     @property
     def pg_dir(self) -> Path:
@@ -106,4 +118,5 @@ def get_settings(environ: dict[str, str] | None = None) -> Settings:
         airflow_password=env.get(ENV_AIRFLOW_PASSWORD) or None,
         bi_password_set=env.get(ENV_BI_PASSWORD) or None,
         api_port=_whole_number(env, ENV_API_PORT, DEFAULT_API_PORT),
+        max_campaign_rows=_whole_number(env, ENV_MAX_CAMPAIGN_ROWS, DEFAULT_MAX_CAMPAIGN_ROWS),
     )

@@ -416,7 +416,8 @@ def test_bi_role_reads_everything_and_changes_nothing(pg_settings, conn):
                     "CREATE VIEW journey.later_view AS SELECT x + 1 AS y FROM journey.later_table")
     conn.commit()
     url = warehouse.bi_url(pg_settings)
-    assert url.startswith("postgresql://journey_bi:journey_bi@/postgres?host=")
+    kept = pg_settings.bi_password_file.read_text().strip()  # generated on first start
+    assert url.startswith(f"postgresql://journey_bi:{kept}@/postgres?host=")
     try:
         bi = psycopg2.connect(url)
         bi.autocommit = True

@@ -17,10 +17,15 @@ def test_a_setting_that_does_not_parse_names_its_variable(name):
         get_settings({name: "eight"})
 
 
-def test_the_bi_password_is_a_setting_with_its_default():
-    assert get_settings({}).bi_password == "journey_bi"
-    assert get_settings({}).bi_password_set is None
-    given = get_settings({"JOURNEY_BI_PASSWORD": "s3cret"})
+def test_the_bi_password_is_a_setting_else_generated_and_kept(tmp_path):
+    fresh = get_settings({"JOURNEY_HOME": str(tmp_path)})
+    generated = fresh.bi_password
+    assert fresh.bi_password_set is None and len(generated) == 24 and generated != "journey_bi"
+    assert fresh.bi_password_file.read_text().strip() == generated
+    assert fresh.bi_password_file.stat().st_mode & 0o777 == 0o600
+    assert get_settings({"JOURNEY_HOME": str(tmp_path)}).bi_password == generated  # kept
+    assert get_settings({"JOURNEY_HOME": str(tmp_path / "other")}).bi_password != generated
+    given = get_settings({"JOURNEY_HOME": str(tmp_path), "JOURNEY_BI_PASSWORD": "s3cret"})
     assert (given.bi_password, given.bi_password_set) == ("s3cret", "s3cret")
     assert "s3cret" not in repr(given)
 

@@ -11,10 +11,12 @@ from importlib.resources.abc import Traversable
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 
 from journey.config import BI_ROLE, DB_SCHEMA, Settings, get_settings
 from journey.warehouse.errors import WarehouseError, first_line, redact
+from journey.warehouse.role_password import verifier_matches
 from journey.warehouse.server import database_url
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,7 @@ MIGRATIONS_DIR = files("journey") / "migrations"  # a folder, or inside the zip 
 MIGRATION_FILE = re.compile(r"^V(\d+)__(\w+)\.sql$")
 MIGRATION_LOCK = 7_242_026_001  # pg_advisory_lock key: one process migrates a database at a time
 _migrated: set[str] = set()  # URLs migrated by this process
+LEGACY_BI_PASSWORD = BI_ROLE  # the BI role's password before it was generated: replaced where still in use
 
 # Roles are cluster-wide: create it only when missing (another database may have made it), then
 # grant exactly USAGE on the schema and SELECT on its tables and views, now and in the future.
@@ -95,7 +98,7 @@ def connect(settings: Settings) -> psycopg2.extensions.connection:
     conn = open_connection(url)
     if url not in _migrated:
         try:
-            migrate(conn)
+            migrate(conn, settings=settings)
         except Exception:
             conn.close()
             raise
@@ -169,12 +172,31 @@ def _check_applied(done: dict[str, str], files: list[Migration]) -> list[Migrati
     return pending
 
 
-def ensure_bi_role(conn) -> None:
-    """Create the read-only BI role if missing and grant it SELECT on schema journey (and nothing else)."""
-    settings = get_settings()
+def _has_legacy_password(cur) -> bool:
+    """True when the BI role still logs in with its old default password (needs the right to read pg_authid)."""
+    try:
+        cur.execute("SAVEPOINT journey_bi_probe")
+        cur.execute("SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = %s", (BI_ROLE,))
+        row = cur.fetchone()
+        cur.execute("RELEASE SAVEPOINT journey_bi_probe")
+    except psycopg2.errors.InsufficientPrivilege:
+        cur.execute("ROLLBACK TO SAVEPOINT journey_bi_probe")
+        return False
+    return row is not None and verifier_matches(row[0], BI_ROLE, LEGACY_BI_PASSWORD)
+
+
+def ensure_bi_role(conn, settings: Settings | None = None) -> None:
+    """Create the read-only BI role if missing and grant it SELECT on schema journey (and nothing else).
+
+    A new role gets `settings.bi_password` (JOURNEY_BI_PASSWORD, else the one generated and kept
+    under the home). An existing role gets it too when JOURNEY_BI_PASSWORD is set, or when it
+    still has the old default password (equal to the role's name); otherwise its password is left alone.
+    """
+    settings = settings or get_settings()
     with conn.cursor() as cur:
+        replace = bool(settings.bi_password_set) or _has_legacy_password(cur)
         cur.execute("SELECT set_config('journey.bi_password', %s, true), set_config('journey.bi_password_set', %s, true)",
-                    (settings.bi_password, "on" if settings.bi_password_set else "off"))
+                    (settings.bi_password, "on" if replace else "off"))
         cur.execute(BI_ROLE_SQL)
     conn.commit()
     for notice in conn.notices:
@@ -183,10 +205,11 @@ def ensure_bi_role(conn) -> None:
     del conn.notices[:]
 
 
-def migrate(conn, folder: Traversable = MIGRATIONS_DIR) -> list[str]:
+def migrate(conn, folder: Traversable = MIGRATIONS_DIR, settings: Settings | None = None) -> list[str]:
     """Apply pending migration files in version order, each once and in its own transaction.
 
-    Returns the file names applied now (empty when up to date). Ends with `ensure_bi_role`.
+    Returns the file names applied now (empty when up to date). Ends with `ensure_bi_role`
+    (with `settings`, else the environment's).
     """
     files = migration_files(folder)
     applied = []
@@ -201,7 +224,7 @@ def migrate(conn, folder: Traversable = MIGRATIONS_DIR) -> list[str]:
         for migration in _check_applied(done, files):
             _apply(conn, migration)
             applied.append(migration.path.name)
-        ensure_bi_role(conn)
+        ensure_bi_role(conn, settings)
     except BaseException:
         conn.rollback()
         raise
