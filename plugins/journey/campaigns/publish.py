@@ -16,7 +16,8 @@ from journey import lake, warehouse
 from journey.campaigns.ads import AD_COLUMNS
 from journey.campaigns.coupons import ASSIGNMENT_COLUMNS
 from journey.campaigns.request import CampaignRequest, load_step_summaries, output_path
-from journey.config import Settings
+from journey.config import ENV_MAX_CAMPAIGN_ROWS, Settings
+from journey.errors import DataError
 
 RUN = "campaign_id = %(campaign_id)s AND run_id = %(run_id)s"
 HOLDOUT_COLUMNS = ["campaign_id", "run_id", "snapshot_date", "user_id", "segment_id", "draw"]
@@ -81,14 +82,41 @@ def loads(settings: Settings, request: CampaignRequest) -> list[warehouse.TableL
     return result
 
 
+def load_rows(load: warehouse.TableLoad) -> int:
+    """Rows a load would publish: an Arrow table's length, or a Parquet output's row count (from its footers)."""
+    import pyarrow.dataset as ds
+
+    if isinstance(load.source, pa.Table):
+        return load.source.num_rows
+    return ds.dataset(load.source, format="parquet").count_rows()
+
+
+def check_row_limit(settings: Settings, request: CampaignRequest, tables: list[warehouse.TableLoad]) -> int:
+    """Total rows of the run; over `settings.max_campaign_rows` it stops before anything is published."""
+    rows = {load.table: load_rows(load) for load in tables}
+    total = sum(rows.values())
+    if total > settings.max_campaign_rows:
+        largest = ", ".join(f"{table}: {n:,}" for table, n in sorted(rows.items(), key=lambda item: -item[1])[:3])
+        raise DataError(
+            f"campaign {request.params.campaign_id!r} run {request.run_id!r} would publish {total:,} rows ({largest}), "
+            f"more than {ENV_MAX_CAMPAIGN_ROWS}={settings.max_campaign_rows:,}: nothing was published; narrow the "
+            f"audience (segments, channels) or raise {ENV_MAX_CAMPAIGN_ROWS}")
+    return total
+
+
 def publish_campaign(settings: Settings, request: CampaignRequest) -> dict[str, int]:
-    """Publish the run (one transaction); rows per table. Dry runs publish nothing."""
+    """Publish the run (one transaction, under the campaign's publish lock); rows per table.
+
+    Dry runs publish nothing; a run over JOURNEY_MAX_CAMPAIGN_ROWS stops before connecting.
+    """
     if request.params.dry_run:
         print(f"dry run: nothing published; outputs stay in the lake under "
               f"{output_path(settings, request.params.campaign_id, request.run_id, '')}")
         return {}
+    tables = loads(settings, request)
+    check_row_limit(settings, request, tables)
     with warehouse.connect(settings) as conn:
-        counts = warehouse.publish(conn, loads(settings, request))
+        counts = warehouse.publish(conn, tables, lock=f"campaign {request.params.campaign_id}")
     for table, rows in counts.items():
         print(f"published {rows:,} rows to journey.{table}")
     return counts

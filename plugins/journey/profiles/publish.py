@@ -109,9 +109,17 @@ def current_snapshot(conn) -> date | None:
         return cur.fetchone()[0]
 
 
+DAILY_PUBLISH_LOCK = "the daily snapshot"  # one daily publish at a time, whatever its date
+
+
 def publish_daily(settings: Settings, snapshot_date: date, run_id: str, ingest_run_id: str | None = None) -> dict[str, int]:
-    """Publish a daily snapshot (and its ingest accounting) in one transaction; rows per table."""
+    """Publish a daily snapshot (and its ingest accounting) in one transaction; rows per table.
+
+    The transaction first takes the daily publish lock, so the snapshot the current tables hold
+    is read after any other daily publish has committed, and the two never interleave.
+    """
     with warehouse.connect(settings) as conn:
+        warehouse.hold_publish_lock(conn, DAILY_PUBLISH_LOCK)
         held = current_snapshot(conn)
         include_current = held is None or held <= snapshot_date
         if not include_current:

@@ -13,6 +13,7 @@ later processes (Airflow tasks, the CLI) reuse it; `journey db stop` stops it.
 from journey.warehouse.bulk import copy_from_arrow, copy_from_parquet
 from journey.warehouse.errors import WarehouseError, redact
 from journey.warehouse.publish import TableLoad, publish
+from journey.warehouse.publish_lock import hold_publish_lock
 from journey.warehouse.schema import (
     bi_url,
     connect,
@@ -27,6 +28,6 @@ from journey.warehouse.server import database_url, server_status, start_server, 
 
 __all__ = [
     "TableLoad", "WarehouseError", "bi_url", "connect", "copy_from_arrow", "copy_from_parquet", "database_url",
-    "ensure_bi_role", "fetch_all", "migrate", "migration_files", "open_connection", "publish", "redact",
+    "ensure_bi_role", "fetch_all", "hold_publish_lock", "migrate", "migration_files", "open_connection", "publish", "redact",
     "role_url", "server_status", "start_server", "stop_server",
 ]

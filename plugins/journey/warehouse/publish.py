@@ -14,6 +14,7 @@ from psycopg2 import sql
 from journey.config import DB_SCHEMA
 from journey.warehouse.bulk import copy_from_arrow, copy_from_parquet
 from journey.warehouse.errors import WarehouseError
+from journey.warehouse.publish_lock import hold_publish_lock
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,11 @@ def _swap(cur, stage: sql.Identifier, load: TableLoad) -> None:
     cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, columns, columns, stage))
 
 
-def publish(conn, loads: list[TableLoad]) -> dict[str, int]:
+def publish(conn, loads: list[TableLoad], lock: str | None = None) -> dict[str, int]:
     """Publish a table set in one transaction; returns rows loaded per table.
+
+    With `lock` (e.g. "campaign spring"), the transaction first takes that name's advisory lock
+    (`hold_publish_lock`): a second publisher of the same name waits for the first to finish.
 
     All loads are staged first (COPY into temporary tables), then each target is locked
     against other writers (readers are never blocked), its `replace` rows deleted (the whole
@@ -78,6 +82,8 @@ def publish(conn, loads: list[TableLoad]) -> dict[str, int]:
         raise WarehouseError("publish needs a connection with autocommit off (one transaction per set)")
     counts: dict[str, int] = {}
     try:
+        if lock:
+            hold_publish_lock(conn, lock)
         with conn.cursor() as cur:
             staged = [(_stage(cur, i, load), load) for i, load in enumerate(loads)]
             for table in sorted({load.table for load in loads}):  # fixed order: publishers cannot deadlock
