@@ -2,13 +2,22 @@
 ### Journey campaign
 
 Triggered by marketing ops (this form, or the REST API with the same JSON as `conf`); no
-schedule. For one campaign it decides, per user, **which coupon** (under the budget), **which
+schedule.
+
+**Using the form**: only the campaign id, coupons, budget and channels must be filled in (they
+come filled); every other field may be left empty and then means what its help says (empty
+start = when the run starts, empty end = 7 days later, empty products = the inbox file).
+**Logical Date** means nothing for a campaign: leave it as it is. The campaign's own dates are
+Start and End. To tell runs apart by campaign, trigger over the REST API with a `dag_run_id`
+of the form `campaign__<campaign id>__<UTC time>` (`campaigns.request.campaign_run_id`; the
+form's own runs are `manual__<time>`, the campaign id is under Details → Conf).
+ For one campaign it decides, per user, **which coupon** (under the budget), **which
 ad** (channel, creative, send time) and **which products** to show, keeping a measured
 **control group** out of everything.
 
 1. `validate_params`: checks every parameter (and what the form cannot: end after start,
    segments that exist, budget shares of targeted segments) and fails naming the field,
-   before any Spark work.
+   before any Spark work, without a retry (a wrong input stays wrong).
 2. `eligibility`: channel consent, `journey.suppression_list`, the 7-day frequency cap across
    campaigns, segment and lifecycle filters; every excluded user counted by reason. Uses
    `journey.user_scores` when the models have scored the users, documented profile fallbacks
@@ -35,10 +44,12 @@ from pathlib import Path
 from airflow.sdk import dag, task
 
 from journey.campaigns.params import CAMPAIGN_STEPS, dag_params
+from journey.campaigns.segment_names import read_segment_names
 from journey.config import get_settings
 from journey.dag_ids import CAMPAIGN_DAG
 from journey.orchestration import START_DATE, default_args, spark_job
 
+CAMPAIGN_OWNER = "marketing-ops"
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
 RUN_ARGS = ["--campaign-id", "{{ params.campaign_id }}", "--run-id", "{{ run_id }}"]
 PRODUCT_STEPS = ("coupons", "recommendations")  # steps that read the products CSV
@@ -46,7 +57,7 @@ PRODUCT_STEPS = ("coupons", "recommendations")  # steps that read the products C
 
 def campaign_step(step: str):
     """One Spark step of the campaign run (jobs/generate_campaign.py <step>)."""
-    extra = ["--products", "{{ params.products }}"] if step in PRODUCT_STEPS else []
+    extra = ["--products", "{{ params.products or '' }}"] if step in PRODUCT_STEPS else []
     return spark_job(step, JOBS / "generate_campaign.py", [step, *RUN_ARGS, *extra], name=f"journey-campaign-{step}")
 
 
@@ -56,19 +67,22 @@ def campaign_step(step: str):
     start_date=START_DATE,
     catchup=False,
     doc_md=__doc__,
+    description="One campaign: audience, control group, coupons under a budget, ads and recommendations",
     tags=["journey", "campaign", "spark"],
-    default_args=default_args(),
-    params=dag_params(),
+    default_args=default_args(owner=CAMPAIGN_OWNER),
+    params=dag_params(read_segment_names(get_settings())),  # the segment picker's choices: a file, no query
 )
 def journey_campaign():
     """validate → eligibility → holdout → coupons → ads / recommendations → quality → publish → report."""
 
-    @task
+    @task(retries=0)
     def validate_params(params=None, run_id=None) -> dict:
-        """Fail naming the bad field before any Spark work; save the request for the Spark steps."""
+        """Fail naming the bad field before any Spark work, with no retry; save the request for the Spark steps."""
         from journey.campaigns.validate import validate_request
+        from journey.orchestration import fail_on_input_error
 
-        request = validate_request(get_settings(), {k: v for k, v in params.items() if k != "products"}, run_id)
+        with fail_on_input_error():
+            request = validate_request(get_settings(), {k: v for k, v in params.items() if k != "products"}, run_id)
         print(f"campaign {request.params.campaign_id}: parameters valid; profiles of {request.snapshot_date}; "
               f"segments {', '.join(f'{k} ({v})' for k, v in sorted(request.segments.items()))}")
         return {"snapshot_date": request.snapshot_date.isoformat(), "segments": len(request.segments)}

@@ -90,11 +90,14 @@ def journey_daily_profiles():
         """Load the snapshot and the ingest accounting into PostgreSQL in one transaction."""
         from datetime import date
 
+        from journey.campaigns.segment_names import publish_segment_names
         from journey.profiles.publish import publish_daily
 
-        rows = publish_daily(get_settings(), date.fromisoformat(ds), run_id, ingest_run_id=run_id)
+        settings = get_settings()
+        rows = publish_daily(settings, date.fromisoformat(ds), run_id, ingest_run_id=run_id)
         for table, count in rows.items():
             print(f"published {count:,} rows to journey.{table}")
+        print(f"segment names for the campaign form: {publish_segment_names(settings)}")
         return rows
 
     @task

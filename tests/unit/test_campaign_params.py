@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,7 @@ def test_valid_request_parses_with_defaults():
 
 @pytest.mark.parametrize(("changes", "field", "words"), [
     ({"budget": -1.0}, "budget", "within [0.0, 1000000000.0]"),
-    ({"holdout_fraction": 0.6}, "holdout_fraction", "within [0.0, 0.5]"),
+    ({"holdout_fraction": 0.6}, "holdout_fraction", "within [0.01, 0.5]"),
     ({"holdout_fraction": -0.1}, "holdout_fraction", "within"),
     ({"coupons": []}, "coupons", "empty"),
     ({"end_time": "2026-10-30T00:00:00Z"}, "end_time", "is not after start_time"),
@@ -111,14 +111,14 @@ FORM_DEFAULTS = {
     "lifecycle_stages": [], "channels": ["email", "push"], "budget": 1000.0, "segment_budget_shares": {},
     "max_coupons_per_user": 1, "holdout_fraction": 0.1, "recommendations_k": 10, "frequency_cap": 3,
     "recommendations_lookback_days": 0, "recommendations_exclude": "interacted", "recommendations_per_category": 0,
-    "start_time": "2026-11-01T00:00:00+00:00", "end_time": "2026-11-08T00:00:00+00:00", "dry_run": False,
+    "start_time": None, "end_time": None, "dry_run": False,
     "products": "",
     "coupons": [{"name": "pct10", "kind": "percent", "value": 10, "min_spend": 0, "expected_cost": 4.0},
                 {"name": "fixed5", "kind": "fixed", "value": 5, "min_spend": 30, "expected_cost": 3.0},
                 {"name": "freeship", "kind": "free_shipping", "value": 0, "min_spend": 20, "expected_cost": 2.0}],
 }
 FORM_BOUNDS = {
-    "budget": {"minimum": 0, "maximum": 1e9}, "holdout_fraction": {"minimum": 0, "maximum": 0.5},
+    "budget": {"minimum": 0, "maximum": 1e9}, "holdout_fraction": {"minimum": 0.01, "maximum": 0.5},
     "max_coupons_per_user": {"minimum": 1, "maximum": 3}, "recommendations_k": {"minimum": 1, "maximum": 50},
     "recommendations_lookback_days": {"minimum": 0, "maximum": 36500},
     "recommendations_per_category": {"minimum": 0, "maximum": 50},
@@ -131,8 +131,8 @@ OFFER = {"kind": "fixed", "value": 5, "min_spend": 0, "expected_cost": 1.0}
 # (field, a value just outside its bound, the field the message names, words of the message)
 OUT_OF_BOUNDS = [
     ("budget", -0.01, "budget", "within [0.0, 1000000000.0], got -0.01"),
-    ("holdout_fraction", 0.51, "holdout_fraction", "within [0.0, 0.5], got 0.51"),
-    ("holdout_fraction", -0.01, "holdout_fraction", "within [0.0, 0.5], got -0.01"),
+    ("holdout_fraction", 0.51, "holdout_fraction", "within [0.01, 0.5], got 0.51"),
+    ("holdout_fraction", 0.009, "holdout_fraction", "within [0.01, 0.5], got 0.009"),
     ("max_coupons_per_user", 4, "max_coupons_per_user", "within [1, 3], got 4"),
     ("max_coupons_per_user", 0, "max_coupons_per_user", "within [1, 3], got 0"),
     ("recommendations_k", 51, "recommendations_k", "within [1, 50], got 51"),
@@ -163,8 +163,9 @@ def campaign_dag():
 
 
 def _bounds(schema: dict) -> dict:
-    """The bound keywords of a Param's schema (of each value, for an object)."""
-    return {k: v for k, v in schema.get("additionalProperties", schema).items() if k in BOUND_KEYS}
+    """The bound keywords of a Param's schema (of each value, for an object; under `then`, for a number)."""
+    where = schema.get("additionalProperties") or schema.get("then") or schema
+    return {k: v for k, v in {**schema, **where}.items() if k in BOUND_KEYS}
 
 
 def test_every_table_field_is_a_dag_param_with_the_documented_default_and_bounds(campaign_dag):
@@ -183,13 +184,15 @@ def test_every_table_field_is_a_dag_param_with_the_documented_default_and_bounds
 
 def test_form_keeps_its_types_titles_and_choices():
     params = dag_params()
-    assert {name: p.schema["type"] for name, p in params.items()} == {
-        "campaign_id": "string", "name": "string", "objective": "string", "segments": "array",
-        "lifecycle_stages": "array", "channels": "array", "coupons": "array", "budget": "number",
-        "segment_budget_shares": "object", "max_coupons_per_user": "integer", "holdout_fraction": "number",
-        "recommendations_k": "integer", "recommendations_lookback_days": "integer",
-        "recommendations_exclude": "string", "recommendations_per_category": "integer", "frequency_cap": "integer", "start_time": "string", "end_time": "string",
-        "creatives": "array", "dry_run": "boolean", "products": "string"}
+    assert {name: p.schema["type"] for name, p in params.items()} == {  # a list with "null": optional in the form
+        "campaign_id": "string", "name": ["null", "string"], "objective": "string", "segments": ["null", "array"],
+        "lifecycle_stages": ["null", "array"], "channels": "array", "coupons": "array", "budget": "number",
+        "segment_budget_shares": ["null", "object"], "max_coupons_per_user": ["null", "integer"],
+        "holdout_fraction": ["null", "number"], "recommendations_k": ["null", "integer"],
+        "recommendations_lookback_days": ["null", "integer"], "recommendations_exclude": "string",
+        "recommendations_per_category": ["null", "integer"], "frequency_cap": ["null", "integer"],
+        "start_time": ["null", "string"], "end_time": ["null", "string"], "creatives": ["null", "array"],
+        "dry_run": "boolean", "products": ["null", "string"]}
     assert params["objective"].schema["enum"] == ["conversion", "winback", "cross_sell", "retention"]
     assert params["channels"].schema["items"] == {"type": "string", "enum": ["email", "push", "sms", "display",
                                                                              "social"]}
@@ -219,7 +222,7 @@ def test_form_schema_refuses_the_same_value(name, value, field, words):
 
 
 @pytest.mark.parametrize(("name", "value"), [
-    ("holdout_fraction", 0.5), ("holdout_fraction", 0.0), ("budget", 0.0), ("max_coupons_per_user", 3),
+    ("holdout_fraction", 0.5), ("holdout_fraction", 0.01), ("budget", 0.0), ("max_coupons_per_user", 3),
     ("recommendations_k", 50), ("recommendations_k", 1), ("frequency_cap", 100), ("segment_budget_shares", {"1": 1.0}),
 ])
 def test_value_on_a_bound_is_accepted(name, value):
@@ -228,11 +231,13 @@ def test_value_on_a_bound_is_accepted(name, value):
 
 
 def test_defaults_apply_when_a_field_is_absent_and_are_accepted_when_given():
+    before = datetime.now(UTC).replace(microsecond=0)
     absent = parse_params({k: v for k, v in valid().items() if k not in ("start_time", "end_time")})
     assert (absent.max_coupons_per_user, absent.holdout_fraction, absent.recommendations_k,
             absent.frequency_cap) == (1, 0.1, 10, 3)
     assert (absent.lifecycle_stages, absent.segment_budget_shares, absent.dry_run) == ((), {}, False)
-    assert (absent.start_time, absent.end_time) == (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 8, tzinfo=UTC))
+    assert before <= absent.start_time <= datetime.now(UTC)  # empty start = when the run starts
+    assert absent.end_time - absent.start_time == timedelta(days=7)
     given = parse_params({**FORM_DEFAULTS, "creatives": [CATCH_ALL]})
     assert (given.campaign_id, given.name, given.objective, given.channels) == ("autumn-sale", "Autumn sale",
                                                                                 "conversion", ("email", "push"))

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from journey.campaigns.creatives import CREATIVE_SCHEMA, DEFAULT_CREATIVES, MAX_CREATIVES, Creative, parse_creatives
+from journey.campaigns.currency import campaign_currency
 from journey.campaigns.fields import (
     MAX_AMOUNT,
     MAX_ID,
@@ -122,26 +123,46 @@ class ParamField:
     format: str | None = None
     max_length: int | None = None  # characters of a string
     prefill: bool = False  # the default only fills the form in; parse_params wants the value given
+    optional: bool = False  # empty (null) is allowed and means the default; the form does not mark it required
 
     def _bounds(self) -> dict:
         """minimum / maximum keywords that are set."""
         return {k: v for k, v in (("minimum", self.minimum), ("maximum", self.maximum)) if v is not None}
 
+    def _number_keywords(self) -> dict:
+        """A number's bounds under `if: number, then:` (null passes, as an optional field's empty value).
+
+        Not at the top level on purpose: the form's number box clamps to a top-level minimum/maximum
+        when it loses focus (0.9 silently became 0.5), so there it keeps what was typed and the
+        schema refuses it with its message ("0.9 is greater than the maximum of 0.5").
+        """
+        if self.type == "number":  # finite: bounds refuse ±Infinity, `not` refuses NaN
+            bounds = {k: v for k, v in number_schema(self.minimum, self.maximum).items() if k != "type"}
+        else:
+            bounds = self._bounds()
+        return {"if": {"type": "number"}, "then": bounds} if bounds else {}
+
     def _value_keywords(self) -> dict:
         """The bounds and allowed values, placed where the type wants them (items, additionalProperties)."""
-        if self.type == "array":
-            return {"items": self.items or {"type": "string", "enum": list(self.enum)}}
+        if self.type == "array":  # `examples` at the top makes the form a multi-select of the allowed values
+            return {"items": self.items or {"type": "string", "enum": list(self.enum)},
+                    **({"examples": list(self.enum)} if self.enum else {})}
         if self.type == "object":  # {name: number}
             return {"additionalProperties": number_schema(self.minimum, self.maximum),
                     "propertyNames": text_schema(MAX_TEXT)}
-        if self.type == "number":  # finite: bounds refuse ±Infinity, `not` refuses NaN
-            return {k: v for k, v in number_schema(self.minimum, self.maximum).items() if k != "type"}
+        if self.type in ("number", "integer"):
+            return self._number_keywords()
         return {**self._bounds(), **({"enum": list(self.enum)} if self.enum else {})}
 
     def schema(self) -> dict:
-        """The JSON-schema keywords of the field (what the Airflow Param validates and the form shows)."""
-        keywords = {"type": self.type, "pattern": self.pattern, "format": self.format, "maxLength": self.max_length,
-                    "minItems": self.min_items, "maxItems": self.max_items, "uniqueItems": self.unique or None,
+        """The JSON-schema keywords of the field (what the Airflow Param validates and the form shows).
+
+        An optional field's type allows null: Airflow 3's form marks every field whose type does not
+        allow null as required, and an emptied field sends null.
+        """
+        keywords = {"type": ["null", self.type] if self.optional else self.type, "pattern": self.pattern,
+                    "format": self.format, "maxLength": self.max_length, "minItems": self.min_items,
+                    "maxItems": self.max_items, "uniqueItems": self.unique or None,
                     **self._value_keywords(), "title": self.title}
         return {k: v for k, v in keywords.items() if v is not None}
 
@@ -164,65 +185,102 @@ DEFAULT_COUPONS = [
     {"name": "freeship", "kind": "free_shipping", "value": 0, "min_spend": 20, "expected_cost": 2.0},
 ]
 
+CURRENCY = campaign_currency()  # of every amount: budget, coupon value, minimum spend, expected cost
+CAMPAIGN_DAYS = timedelta(days=7)  # an empty end is the start plus this
+HOLDOUT_RANGE = (0.01, 0.5)  # share of the audience held out as the control group
+
 CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
     ParamField("campaign_id", "string", "autumn-sale", "Campaign id", pattern=SLUG.pattern, prefill=True,
-               description="Slug: lower-case letters, digits, - and _; reruns of the same id keep history"),
+               description="Slug of 2-63 characters: lower-case letters, digits, - and _ (e.g. autumn-sale); "
+                           "reruns of the same id keep history"),
     ParamField("name", "string", "Autumn sale", "Name", prefill=True, max_length=MAX_TEXT, pattern=PLAIN_TEXT,
+               optional=True,
                description=f"Free text, at most {MAX_TEXT} characters, no control characters; empty = the id"),
     ParamField("objective", "string", "conversion", "Objective", enum=OBJECTIVES),
-    ParamField("segments", "array", ["all"], "Target segments", description="Segment ids or names, or [\"all\"]",
-               min_items=1, items={"type": ["string", "integer"], "minimum": 0, "maximum": MAX_ID,
-                                   **text_schema(MAX_TEXT)}),
-    ParamField("lifecycle_stages", "array", [], "Lifecycle stages", description="Empty = every stage",
-               enum=LIFECYCLE_STAGES),
+    ParamField("segments", "array", ["all"], "Target segments", optional=True, min_items=1,
+               description="Pick segments by name, or \"all\" (empty = all). The choices are the segments of the "
+                           "latest daily run (written by its publish task to $JOURNEY_HOME/current_segments.json); "
+                           "segment ids are accepted too. An unknown one fails the first task listing the current "
+                           "segments",
+               items={"type": ["string", "integer"], "minimum": 0, "maximum": MAX_ID, **text_schema(MAX_TEXT)}),
+    ParamField("lifecycle_stages", "array", [], "Lifecycle stages", optional=True, enum=LIFECYCLE_STAGES,
+               unique=True, description=f"Empty = every stage; some of {', '.join(LIFECYCLE_STAGES)}"),
     ParamField("channels", "array", ["email", "push"], "Channels (priority order)", enum=CAMPAIGN_CHANNELS,
-               min_items=1, unique=True),
+               min_items=1, unique=True, description=f"At least one of {', '.join(CAMPAIGN_CHANNELS)}, in the order "
+                                                     f"tried; {', '.join(CONSENT_CHANNELS)} need the user's opt-in"),
     ParamField("coupons", "array", DEFAULT_COUPONS, "Coupon catalog", min_items=1, max_items=10, items=OFFER_SCHEMA,
-               description="List of {name, kind: percent|fixed|free_shipping, value, min_spend, expected_cost}",
+               description=f"List of {{name, kind: percent|fixed|free_shipping, value, min_spend, expected_cost}}; "
+                           f"amounts in {CURRENCY} (a percent coupon's value in %); expected_cost above 0",
                prefill=True),
-    ParamField("budget", "number", 1000.0, "Total budget", minimum=0, maximum=MAX_AMOUNT, prefill=True),
+    ParamField("budget", "number", 1000.0, f"Total budget ({CURRENCY})", minimum=0, maximum=MAX_AMOUNT,
+               prefill=True, description=f"Most the coupons may cost in expected value, in {CURRENCY}"),
     ParamField("segment_budget_shares", "object", {}, "Budget share per segment", minimum=0, maximum=1,
-               description="Optional {segment: share}"),
-    ParamField("max_coupons_per_user", "integer", 1, "Max coupons per user", minimum=1, maximum=3),
-    ParamField("holdout_fraction", "number", 0.10, "Holdout fraction", minimum=0, maximum=0.5),
-    ParamField("recommendations_k", "integer", 10, "Recommendations per user (K)", minimum=1, maximum=50),
+               optional=True, description="Optional {segment: share of the budget, 0-1}; shares add up to at most 1"),
+    ParamField("max_coupons_per_user", "integer", 1, "Max coupons per user", minimum=1, maximum=3, optional=True,
+               description="1-3; empty = 1"),
+    ParamField("holdout_fraction", "number", 0.10, "Holdout (control group share)", minimum=HOLDOUT_RANGE[0],
+               maximum=HOLDOUT_RANGE[1], optional=True,
+               description=f"Share of the audience held out as control (gets nothing, measures the lift), "
+                           f"{HOLDOUT_RANGE[0]}-{HOLDOUT_RANGE[1]}, e.g. 0.1 = 10 %; empty = 0.1. A value outside "
+                           f"the range is refused when you trigger"),
+    ParamField("recommendations_k", "integer", 10, "Recommendations per user (K)", minimum=1, maximum=50,
+               optional=True, description="1-50; empty = 10"),
     ParamField("recommendations_lookback_days", "integer", 0, "Recommendations look-back (days)", minimum=0,
-               maximum=36500, description="Days of history the recommender learns from; 0 = all history"),
+               maximum=36500, optional=True,
+               description="Days of history the recommender learns from; 0 or empty = all history"),
     ParamField("recommendations_exclude", "string", "interacted", "Never recommend again",
                enum=RECOMMEND_EXCLUSIONS, description="purchased: products the user bought; "
                                                       "interacted: every product the user viewed, carted or bought"),
     ParamField("recommendations_per_category", "integer", 0, "Recommendations per category", minimum=0,
-               maximum=50, description="At most this many products of one top-level category per list "
+               maximum=50, optional=True, description="At most this many products of one top-level category per list "
                                        "(uncategorised products are not capped); 0 = no cap"),
-    ParamField("frequency_cap", "integer", 3, "Frequency cap", minimum=1, maximum=100,
+    ParamField("frequency_cap", "integer", 3, "Frequency cap", minimum=1, maximum=100, optional=True,
                description="Max messages per user in a trailing 7 days"),
-    ParamField("start_time", "string", "2026-11-01T00:00:00+00:00", "Start", format="date-time", pattern=ZONED_TIME,
-               description=ZONE_RULE),
-    ParamField("end_time", "string", "2026-11-08T00:00:00+00:00", "End", format="date-time", pattern=ZONED_TIME,
-               description=ZONE_RULE),
+    ParamField("start_time", "string", None, "Start", format="date-time", pattern=ZONED_TIME, optional=True,
+               description=f"Empty = when the run starts; else {ZONE_RULE}"),
+    ParamField("end_time", "string", None, "End", format="date-time", pattern=ZONED_TIME, optional=True,
+               description=f"Empty = the start + {CAMPAIGN_DAYS.days} days; else {ZONE_RULE}"),
     ParamField("creatives", "array", DEFAULT_CREATIVES, "Creative catalog", min_items=1, max_items=MAX_CREATIVES,
-               items=CREATIVE_SCHEMA, description="Rules {segment, scene, lifecycle_stage ('*' = any), theme, "
-                                                  "format}; first match wins; the last rule must be '*' everywhere"),
+               items=CREATIVE_SCHEMA, optional=True,
+               description="Rules {segment, scene, lifecycle_stage ('*' = any), theme, format}; first match wins; "
+                           "the last rule must be '*' everywhere; empty = the built-in catalog"),
     ParamField("dry_run", "boolean", False, "Dry run", description="Write the lake and the report only"),
-    ParamField("products", "string", "", "Products CSV", max_length=MAX_PATH, pattern=PLAIN_TEXT,  # Spark steps
+    ParamField("products", "string", "", "Products CSV", max_length=MAX_PATH, pattern=PLAIN_TEXT, optional=True,
                description="Margins for coupon values and titles for recommendations; "
                            "empty = $JOURNEY_HOME/inbox/products.csv"),
 )
 FIELDS = {spec.name: spec for spec in CAMPAIGN_FIELDS}
 
 
-def dag_params() -> dict[str, Param]:
-    """The campaign DAG's trigger form: one Airflow Param per field of the table, in its order."""
+def _form_schema(spec: ParamField, segment_names: tuple[str, ...]) -> dict:
+    """The field's schema, plus the current segment names as the segment picker's choices."""
+    schema = spec.schema()
+    if spec.name == "segments" and segment_names:
+        schema["examples"] = ["all", *segment_names]
+    return schema
+
+
+def dag_params(segment_names: tuple[str, ...] = ()) -> dict[str, Param]:
+    """The campaign DAG's trigger form: one Airflow Param per field of the table, in its order.
+
+    `segment_names` (segment_names.read_segment_names at parse time) become the segment choices.
+    """
     from airflow.sdk import Param
 
-    return {spec.name: Param(copy.deepcopy(spec.default), description=spec.description, **spec.schema())
+    return {spec.name: Param(copy.deepcopy(spec.default), description=spec.description,
+                             **_form_schema(spec, segment_names))
             for spec in CAMPAIGN_FIELDS}
 
 
 def _given(raw: dict, name: str) -> Any:
-    """The field's raw value, else the table's default (None where the default only fills the form in)."""
+    """The field's raw value, else the table's default (None where the default only fills the form in).
+
+    An optional field given as null (what the form sends for an emptied field) is absent.
+    """
     spec = FIELDS[name]
-    return raw.get(name, None if spec.prefill else copy.deepcopy(spec.default))
+    if name in raw and not (raw[name] is None and spec.optional):
+        return raw[name]
+    return None if spec.prefill else copy.deepcopy(spec.default)
 
 
 def _bounded(raw: dict, name: str) -> float:
@@ -232,9 +290,12 @@ def _bounded(raw: dict, name: str) -> float:
     return rule(_given(raw, name), name, spec.minimum, spec.maximum)
 
 
-def _time(raw: dict, name: str) -> datetime:
-    """A time field; empty or absent is the table's default."""
-    return moment(raw.get(name) or FIELDS[name].default, name)
+def _times(raw: dict) -> tuple[datetime, datetime]:
+    """(start, end): an empty or absent start is now (UTC, to the second), an empty end the start + CAMPAIGN_DAYS."""
+    start = moment(raw["start_time"], "start_time") if raw.get("start_time") else datetime.now(UTC).replace(
+        microsecond=0)
+    end = moment(raw["end_time"], "end_time") if raw.get("end_time") else start + CAMPAIGN_DAYS
+    return start, end
 
 
 def _channels(raw: dict) -> tuple[str, ...]:
@@ -311,6 +372,7 @@ def parse_params(raw: dict) -> CampaignParams:
     text(_given(raw, "products"), "products", MAX_PATH)  # read by the Spark steps, checked here all the same
     objective = one_of(_given(raw, "objective"), "objective", FIELDS["objective"].enum)
     channels, segments = _channels(raw), _segments(raw)
+    start_time, end_time = _times(raw)
     return _check_times(CampaignParams(
         campaign_id=campaign_id, name=_name(raw, campaign_id), objective=objective,
         segments=segments, lifecycle_stages=names(_given(raw, "lifecycle_stages"), "lifecycle_stages",
@@ -322,8 +384,8 @@ def parse_params(raw: dict) -> CampaignParams:
         recommendations_exclude=one_of(_given(raw, "recommendations_exclude"), "recommendations_exclude",
                                        RECOMMEND_EXCLUSIONS),
         recommendations_per_category=_bounded(raw, "recommendations_per_category"),
-        frequency_cap=_bounded(raw, "frequency_cap"), start_time=_time(raw, "start_time"),
-        end_time=_time(raw, "end_time"), dry_run=flag(_given(raw, "dry_run"), "dry_run"),
+        frequency_cap=_bounded(raw, "frequency_cap"), start_time=start_time,
+        end_time=end_time, dry_run=flag(_given(raw, "dry_run"), "dry_run"),
         creatives=parse_creatives(_given(raw, "creatives")),
     ))
 

@@ -9,7 +9,7 @@ and read by every later step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from journey import lake
 from journey.campaigns.params import CAMPAIGN_STEPS, CampaignParams, parse_params
@@ -44,6 +44,11 @@ class CampaignRequest:
         return cls(params=parse_params(raw), run_id=doc["run_id"], snapshot_date=date.fromisoformat(doc["snapshot_date"]),
                    segments={int(k): v for k, v in doc["segments"].items()},
                    shares={int(k): float(v) for k, v in doc["shares"].items()})
+
+
+def campaign_run_id(campaign_id: str, at: datetime) -> str:
+    """A run id that names the campaign: campaign__<id>__<UTC time to the second> (the REST API's dag_run_id)."""
+    return f"campaign__{campaign_id}__{at.astimezone(UTC).strftime('%Y-%m-%dT%H%M%SZ')}"
 
 
 def run_dir(settings: Settings, campaign_id: str, run_id: str) -> str:

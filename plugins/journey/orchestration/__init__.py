@@ -12,7 +12,7 @@ AIRFLOW_HOME before Airflow reads its configuration).
 from journey import lazy_face
 
 FACE = {
-    "default_args": "dag_steps", "spark_job": "dag_steps", "START_DATE": "dag_steps", "JourneySparkSubmitOperator": "submit",
+    "default_args": "dag_steps", "fail_on_input_error": "dag_steps", "spark_job": "dag_steps", "START_DATE": "dag_steps", "JourneySparkSubmitOperator": "submit",
     "PROJECT_ROOT": "airflow_env", "DAGS_FOLDER": "airflow_env", "airflow_environment": "airflow_env",
     "migrate_metadata_db": "airflow_env", "test_dag": "airflow_env", "AirflowServer": "airflow_server",
     "AirflowServerError": "airflow_server", "run_foreground": "airflow_server", "serve": "airflow_server",

@@ -63,9 +63,10 @@ class AirflowApi:
         """Unpause a DAG so the scheduler runs what is triggered."""
         return self.request("PATCH", f"/dags/{dag_id}", {"is_paused": False})
 
-    def trigger(self, dag_id: str, conf: dict, logical_date: str | None = None) -> dict:
-        """Trigger a run with `conf` (the DAG's Params); returns the new dag run."""
-        return self.request("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": logical_date, "conf": conf})
+    def trigger(self, dag_id: str, conf: dict, logical_date: str | None = None, run_id: str | None = None) -> dict:
+        """Trigger a run with `conf` (the DAG's Params), named `run_id` when given; returns the new dag run."""
+        body = {"logical_date": logical_date, "conf": conf, **({"dag_run_id": run_id} if run_id else {})}
+        return self.request("POST", f"/dags/{dag_id}/dagRuns", body)
 
     def dag_run(self, dag_id: str, run_id: str) -> dict:
         """One dag run (state, conf, dates)."""

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pendulum
 
 from journey.config import Settings, get_settings
+from journey.errors import InputError
 from journey.orchestration.submit import JourneySparkSubmitOperator
 from journey.runtime.spark import driver_log_conf
 from journey.schemas import TIME_FLOOR
@@ -23,13 +26,29 @@ SETTINGS = get_settings()  # environment only: no I/O at parse time
 START_DATE = pendulum.datetime(TIME_FLOOR.year, TIME_FLOOR.month, TIME_FLOOR.day, tz="UTC")
 
 
-def default_args(settings: Settings = SETTINGS) -> dict:
+DEFAULT_OWNER = "data-engineering"
+
+
+def default_args(settings: Settings = SETTINGS, owner: str = DEFAULT_OWNER) -> dict:
     """Owner, retries and retry delay every Journey task gets."""
     return {
-        "owner": "data-engineering",
+        "owner": owner,
         "retries": settings.task_retries,
         "retry_delay": timedelta(seconds=settings.retry_delay_seconds),
     }
+
+
+@contextmanager
+def fail_on_input_error() -> Iterator[None]:
+    """Turn our InputError into AirflowFailException: the task fails at once (no retry: a wrong input stays
+    wrong) and the message is the error's last log line, not buried above a traceback of our code."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        yield
+    except InputError as error:
+        print(f"INPUT ERROR (no retry): {error}")
+        raise AirflowFailException(str(error)) from None
 
 
 def spark_job(task_id: str, script: Path, args: list[str], name: str | None = None) -> JourneySparkSubmitOperator:
