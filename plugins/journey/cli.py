@@ -120,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _airflow(args: argparse.Namespace) -> int:
-    """journey airflow: serve Airflow locally with this project's DAGs until Ctrl-C."""
+    """journey airflow: serve Airflow locally with this project's DAGs until Ctrl-C or SIGTERM."""
     from journey.orchestration.airflow_server import run_foreground
 
     return run_foreground(get_settings())
@@ -258,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="any DAG Param, repeatable; JSON values allowed (e.g. --param max_quarantine_share=0.3)")
     run.set_defaults(func=_run)
 
-    air = sub.add_parser("airflow", help="serve Airflow (api-server, scheduler, dag-processor, triggerer) until Ctrl-C")
+    air = sub.add_parser("airflow", help="serve Airflow (api-server, scheduler, dag-processor, triggerer) until Ctrl-C or SIGTERM")
     air.set_defaults(func=_airflow)
 
     summ = sub.add_parser("summary", help="print what the warehouse holds for a snapshot date")

@@ -54,3 +54,45 @@ def test_journey_airflow_on_a_taken_port_is_one_error_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == (f"error: port {port} on 127.0.0.1 is taken; "
                                       "set JOURNEY_AIRFLOW_PORT to a free port")
+
+
+# A stand-in for `journey airflow`: two components (`sleep`, each in its own session as start_component
+# starts them) watched under sigterm_as_interrupt, stopped by serve's own stop_components on the way out.
+SUPERVISOR = """
+import subprocess, sys
+from pathlib import Path
+from journey.orchestration.airflow_server import AirflowServer, sigterm_as_interrupt, stop_components, watch
+
+procs = {name: subprocess.Popen(["sleep", "300"], start_new_session=True) for name in ("scheduler", "triggerer")}
+server = AirflowServer("http://127.0.0.1:1", "admin", "-", procs, Path(sys.argv[1]))
+try:
+    with sigterm_as_interrupt():
+        print(" ".join(str(p.pid) for p in procs.values()), flush=True)
+        try:
+            watch(server, poll=0.1)
+        finally:
+            stop_components(procs, timeout=5)
+except KeyboardInterrupt as stop:
+    print(f"stopped by {stop}", flush=True)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id still exists (and is not a zombie)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_sigterm_stops_every_component_as_ctrl_c_does(tmp_path):
+    supervisor = subprocess.Popen([sys.executable, "-c", SUPERVISOR, str(tmp_path)], stdout=subprocess.PIPE,
+                                  text=True)
+    children = [int(pid) for pid in supervisor.stdout.readline().split()]
+    assert len(children) == 2 and all(_alive(pid) for pid in children)
+
+    supervisor.terminate()  # SIGTERM, as a service manager sends it
+    out, _ = supervisor.communicate(timeout=30)
+
+    assert supervisor.returncode == 0 and out.strip() == "stopped by signal SIGTERM"
+    assert not [pid for pid in children if _alive(pid)]

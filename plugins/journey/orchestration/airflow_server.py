@@ -2,7 +2,8 @@
 
 Used by `journey airflow` (`make airflow`) and by the e2e test that triggers the campaign DAG
 through the REST API. Each component is an `airflow <component>` process in its own session,
-logging to `<log_dir>/<component>.log`; `serve` stops them all on exit (also on Ctrl-C).
+logging to `<log_dir>/<component>.log`; `serve` stops them all on exit (also on Ctrl-C, and on
+SIGTERM under `sigterm_as_interrupt`, as a service manager or a script stops `journey airflow`).
 """
 
 from __future__ import annotations
@@ -178,6 +179,31 @@ def serve(env: dict[str, str], port: int, log_dir: Path, components: Sequence[st
         stop_components(processes)
 
 
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises KeyboardInterrupt: it takes Ctrl-C's path (every component stopped).
+
+    The components run in their own sessions, so without this a SIGTERM to `journey airflow` ends it
+    and leaves all four running on the port. The previous handler comes back on exit.
+    """
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def watch(server: AirflowServer, poll: float = 1.0) -> None:
+    """Block while every component runs; raise AirflowServerError naming the first that stops on its own."""
+    while (stopped := first_exited(server)) is None:
+        time.sleep(poll)
+    raise AirflowServerError(f"airflow {stopped} stopped on its own; log {server.log_file(stopped)}:\n"
+                             f"{server.log_tail(stopped)}")
+
+
 def first_exited(server: AirflowServer) -> str | None:
     """Name of a component that has exited, if any."""
     return next((name for name, proc in server.processes.items() if proc.poll() is not None), None)
@@ -190,7 +216,7 @@ def port_in_use(port: int) -> bool:
 
 
 def run_foreground(settings: Settings, echo=print) -> int:
-    """`journey airflow`: warehouse + the four Airflow components until Ctrl-C; prints URL and login."""
+    """`journey airflow`: warehouse + the four Airflow components until Ctrl-C or SIGTERM; prints URL and login."""
     from journey import warehouse
     from journey.orchestration import airflow_env
     from journey.runtime.javacheck import ensure_java_home
@@ -208,12 +234,10 @@ def run_foreground(settings: Settings, echo=print) -> int:
     airflow_env.migrate_metadata_db(env, log_dir / "migrate.log")
     echo(f"==> Starting {', '.join(COMPONENTS)} (logs in {log_dir})")
     try:
-        with serve(env, settings.airflow_port, log_dir, password=settings.airflow_password) as server:
+        with sigterm_as_interrupt(), serve(env, settings.airflow_port, log_dir,
+                                           password=settings.airflow_password) as server:
             echo(banner(server, settings))
-            while (stopped := first_exited(server)) is None:
-                time.sleep(1)
-            raise AirflowServerError(f"airflow {stopped} stopped on its own; log {server.log_file(stopped)}:\n"
-                                     f"{server.log_tail(stopped)}")
+            watch(server)
     except KeyboardInterrupt:
         echo("==> Airflow stopped (PostgreSQL keeps running: `journey db stop`)")
         return 0
@@ -228,5 +252,5 @@ def banner(server: AirflowServer, settings: Settings) -> str:
         f"    login: {server.username} / {server.password}  (set {ENV_AIRFLOW_PASSWORD} to choose it)",
         f"    DAGs from {DAGS_FOLDER}; Airflow home {settings.airflow_home}",
         "    Trigger a campaign: the journey_campaign form, or POST /api/v2/dags/journey_campaign/dagRuns",
-        "    Ctrl-C stops every component.",
+        "    Ctrl-C (or SIGTERM) stops every component.",
     ])
