@@ -73,11 +73,16 @@ def test_a_second_start_reuses_the_kept_password(home):
     assert logs_in(settings, before.strip())
 
 
-def test_a_role_still_on_the_old_default_gets_the_kept_password(home):
+@pytest.mark.parametrize("encryption", ["scram-sha-256", "md5"])
+def test_a_role_still_on_the_old_default_gets_the_kept_password(home, encryption):
     settings = get_settings({"JOURNEY_HOME": str(home)})
-    owner_sql(settings, "ALTER ROLE journey_bi PASSWORD 'journey_bi'")  # as an older Journey left it
-    assert logs_in(settings, "journey_bi")
+    owner_sql(settings, f"SET password_encryption = '{encryption}'; "
+                        "ALTER ROLE journey_bi PASSWORD 'journey_bi'")  # as an older Journey left it
     conn = warehouse.open_connection(warehouse.database_url(settings))
+    (stored,) = warehouse.fetch_all(conn, "SELECT rolpassword FROM pg_authid WHERE rolname = 'journey_bi'")[0]
+    assert stored.startswith({"scram-sha-256": "SCRAM-SHA-256$", "md5": "md5"}[encryption])
+    if encryption == "scram-sha-256":  # (an md5 verifier cannot answer a scram-sha-256 login at all)
+        assert logs_in(settings, "journey_bi")
     warehouse.migrate(conn, settings=settings)
     conn.close()
     assert not logs_in(settings, "journey_bi")
