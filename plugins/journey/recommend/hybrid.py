@@ -44,7 +44,12 @@ def unused_sources(catalog: DataFrame, title_neighbours: DataFrame | None) -> di
 def candidate_sources(train_events: DataFrame, train: DataFrame, catalog: DataFrame, users: DataFrame,
                       params: RecommendParams, title_neighbours: DataFrame | None,
                       wanted: tuple[str, ...]) -> dict[str, DataFrame]:
-    """The `wanted` candidate sources for `users`: {source column: (user_id, product_id, column)}."""
+    """The `wanted` candidate sources for `users`: {source column: (user_id, product_id, column)}.
+
+    A new source (e.g. the two-tower retriever of journey.recommend.two_tower, whose
+    `TwoTowerModel.candidates` gives per-user scores in [0, 1]) is one more builder here plus its
+    column in models.SOURCES: the tuning then weighs it like the others.
+    """
     builders: dict[str, Callable[[], DataFrame]] = {
         "als_score": lambda: als_candidates(train, users, params),
         "cooc_score": lambda: cooccurrence_candidates(train, users, params),
