@@ -7,6 +7,7 @@ figures come from the lake summaries only).
 from __future__ import annotations
 
 from journey import lake, warehouse
+from journey.campaigns.currency import campaign_currency
 from journey.campaigns.request import CampaignRequest, load_step_summaries, output_path
 from journey.config import Settings
 
@@ -31,7 +32,7 @@ def report_lines(request: CampaignRequest, summaries: dict[str, dict], segments:
     params = request.params
     elig, hold = summaries.get("eligibility", {}), summaries.get("holdout", {})
     coupons, ads, recs = summaries.get("coupons", {}), summaries.get("ads", {}), summaries.get("recommendations", {})
-    lines = [f"campaign {params.campaign_id} ({params.objective}), run {request.run_id}, profiles of "
+    lines = [f"campaign {params.name} ({params.campaign_id}, {params.objective}), run {request.run_id}, profiles of "
              f"{request.snapshot_date}{' [DRY RUN: nothing published]' if params.dry_run else ''}",
              f"  audience: {elig.get('users', 0):,} users, {elig.get('eligible', 0):,} eligible, "
              f"{hold.get('holdout', 0):,} held out ({hold.get('observed_share', 0):.1%}), "
@@ -41,7 +42,8 @@ def report_lines(request: CampaignRequest, summaries: dict[str, dict], segments:
              f"  signals: {elig.get('signals', {}).get('description', 'n/a')}",
              f"  coupons: {coupons.get('coupons', 0):,} ("
              + ", ".join(f"{o} {n:,}" for o, n in sorted(coupons.get("coupons_by_offer", {}).items()))
-             + f"); budget {coupons.get('budget_used', 0):,.2f} of {params.budget:,.2f}; expected value "
+             + f"); budget {coupons.get('budget_used', 0):,.2f} of {params.budget:,.2f} {campaign_currency()}; "
+               f"expected value "
                f"{coupons.get('expected_value', 0):,.2f} (LP bound {coupons.get('value_upper_bound', 0):,.2f})",
              f"  ads: {ads.get('ads', 0):,} (" + ", ".join(f"{c} {n:,}" for c, n in
                                                        sorted(ads.get("ads_by_channel", {}).items())) + ")",

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from journey import warehouse
+from journey.campaigns.currency import campaign_currency
 from journey.config import Settings
 from journey.dag_ids import CAMPAIGN_DAG, DAILY_DAG, TRAIN_DAG
 from journey.errors import InputError
@@ -22,7 +23,8 @@ from journey.reports.page import Section, write_page
 BUILDERS: dict[str, tuple[str, Callable, Callable[[dict], list[Section]]]] = {
     DAILY_DAG: ("Daily profiles & segments", data.daily_data, sections.daily_sections),
     TRAIN_DAG: ("Model training", data.train_data, sections.train_sections),
-    CAMPAIGN_DAG: ("Campaign", data.campaign_data, sections.campaign_sections),
+    CAMPAIGN_DAG: ("Campaign", data.campaign_data,
+                   lambda rows: sections.campaign_sections(rows, campaign_currency())),
 }
 
 
@@ -51,7 +53,12 @@ def write_run_report(settings: Settings, dag_id: str, run_id: str) -> Path:
 
 
 def print_run_report(settings: Settings, dag_id: str, run_id: str) -> Path:
-    """write_run_report, printing 'report: <path>' for the task log."""
+    """write_run_report, printing 'report: <path>' and, as the log's last line, a link to open it."""
     path = write_run_report(settings, dag_id, run_id)
-    print(f"report: {path}")
+    print("\n".join(report_log_lines(path)))
     return path
+
+
+def report_log_lines(path: Path) -> list[str]:
+    """What a report task logs: the path, then a file:// link that opens the page (the log's last line)."""
+    return [f"report: {path}", f"Run report: {path.resolve().as_uri()}"]

@@ -137,9 +137,11 @@ def budget(campaigns: list[dict]) -> go.Figure | None:
     if not campaigns:
         return None
     width = 1 / len(campaigns)
-    fig = go.Figure([go.Indicator(mode="gauge+number", value=c["budget_used"], title={"text": c["campaign_id"]},
+    # each gauge's own title sits at the top of its domain: the domain ends below the figure title
+    fig = go.Figure([go.Indicator(mode="gauge+number", value=c["budget_used"],
+                                  title={"text": c.get("name") or c["campaign_id"], "font": {"size": 14}},
                                   gauge={"axis": {"range": [0, max(c["budget"], c["budget_used"], 1)]}},
-                                  domain={"x": [i * width, (i + 1) * width - 0.05], "y": [0, 1]})
+                                  domain={"x": [i * width, (i + 1) * width - 0.05], "y": [0, 0.78]})
                      for i, c in enumerate(campaigns)])
     return _layout(fig, "Budget used (expected coupon cost) against the budget")
 

@@ -27,6 +27,12 @@ ALLOCATION_SQL = """SELECT segment_id, offer_name, count(*), sum(expected_cost) 
 WHERE run_id = %(run_id)s GROUP BY segment_id, offer_name ORDER BY segment_id, offer_name"""
 ADS_SQL = """SELECT channel, count(*) FROM journey.ad_assignments WHERE run_id = %(run_id)s
 GROUP BY channel ORDER BY count(*) DESC"""
+SEGMENT_ROWS_SQL = """SELECT segment_id, segment_name, eligible, excluded, excluded_by_reason, holdout, coupons,
+budget_used, expected_value, ads FROM journey.bi_campaign_summary WHERE run_id = %(run_id)s ORDER BY segment_id"""
+RECOMMENDATION_SQL = """SELECT model, k, precision_at_k, recall_at_k, ndcg_at_k, coverage, users
+FROM journey.recommendation_eval WHERE run_id = %(run_id)s ORDER BY ndcg_at_k DESC, model"""
+SEGMENT_FIELDS = ("segment_id", "segment_name", "eligible", "excluded", "excluded_by_reason", "holdout", "coupons",
+                  "budget_used", "expected_value", "ads")
 CAMPAIGN_FIELDS = ("campaign_id", "name", "objective", "snapshot_date", "budget", "budget_used", "expected_value",
                    "eligible_users", "holdout_users")
 
@@ -66,9 +72,18 @@ def train_data(conn, run_id: str) -> dict:
     return {"models": models}
 
 
+def _records(conn, sql: str, fields: tuple[str, ...], run_id: str) -> list[dict]:
+    """Rows of one run as dicts keyed by `fields`."""
+    return [dict(zip(fields, row, strict=True)) for row in _rows(conn, sql, run_id=run_id)]
+
+
 def campaign_data(conn, run_id: str) -> dict:
-    """What the campaign run published: allocation by segment and offer, budget, ads, quality."""
-    campaigns = [dict(zip(CAMPAIGN_FIELDS, row, strict=True)) for row in _rows(conn, CAMPAIGN_SQL, run_id=run_id)]
+    """What the campaign run published: allocation, budget, ads, per-segment funnel, recommendation quality."""
+    campaigns = _records(conn, CAMPAIGN_SQL, CAMPAIGN_FIELDS, run_id)
     snapshot = campaigns[0]["snapshot_date"] if campaigns else None
+    recommendations = [dict(zip(("model", "k", "precision", "recall", "ndcg", "coverage", "users"), row, strict=True))
+                       for row in _rows(conn, RECOMMENDATION_SQL, run_id=run_id)]
     return {"campaigns": campaigns, "allocation": _rows(conn, ALLOCATION_SQL, run_id=run_id),
-            "ads": _rows(conn, ADS_SQL, run_id=run_id), "names": _names(conn, snapshot)} | quality_data(conn, run_id)
+            "ads": _rows(conn, ADS_SQL, run_id=run_id), "names": _names(conn, snapshot),
+            "segments": _records(conn, SEGMENT_ROWS_SQL, SEGMENT_FIELDS, run_id), "recommendations": recommendations,
+            "dq": _rows(conn, DQ_SQL, run_id=run_id)}

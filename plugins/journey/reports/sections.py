@@ -8,14 +8,19 @@ from journey.reports.page import Section
 DQ_HEADER = ("dataset", "check", "column", "severity", "observed", "unexpected")
 
 
-def quality_sections(data: dict) -> list[Section]:
-    """DQ results of the run (chart plus the checks that did not pass) and quarantine by reason."""
+def dq_section(data: dict) -> Section:
+    """DQ results of the run: chart plus the checks that did not pass."""
     failed = [DQ_HEADER] + [(d, e, c or "", sev, obs or "", n if n is not None else "")
                             for d, e, c, sev, ok, obs, n in data["dq"] if not ok]
     dq_notes = [f"{len(data['dq'])} checks, {len(failed) - 1} did not pass."] if data["dq"] else []
+    return Section("quality", "Data-quality results", [charts.dq_outcomes(data["dq"])], dq_notes,
+                   failed if len(failed) > 1 else [], empty="No data-quality results recorded for this run.")
+
+
+def quality_sections(data: dict) -> list[Section]:
+    """DQ results of the run and quarantine by reason (runs that ingest rows)."""
     return [
-        Section("quality", "Data-quality results", [charts.dq_outcomes(data["dq"])], dq_notes,
-                failed if len(failed) > 1 else [], empty="No data-quality results recorded for this run."),
+        dq_section(data),
         Section("quarantine", "Quarantine", [charts.quarantine_reasons(data["quarantine"])],
                 [f"{sum(n for *_, n in data['quarantine']):,} rows quarantined."] if data["quarantine"] else [],
                 empty="No rows quarantined by this run."),
@@ -44,19 +49,61 @@ def train_sections(data: dict) -> list[Section]:
                     table=table if data["models"] else [], empty="No model registered by this run.")]
 
 
-def campaign_sections(data: dict) -> list[Section]:
-    """Allocation by segment and offer, budget used, ads by channel, quality."""
-    notes = [f"{c['campaign_id']} ({c['objective']}): budget {c['budget']:,.2f}, used {c['budget_used']:,.2f}, "
-             f"expected value {c['expected_value']:,.2f}, {c['eligible_users']:,} eligible, "
-             f"{c['holdout_users']:,} held out" for c in data["campaigns"]]
+def campaign_sections(data: dict, currency: str = "EUR") -> list[Section]:
+    """Campaign name and budget, exclusion funnel, per-segment table, allocation, ads, recommendation quality,
+    data quality (a campaign quarantines no rows: no quarantine section)."""
+    notes = [f"{c['name']} ({c['campaign_id']}, {c['objective']}): budget {c['budget']:,.2f}, used "
+             f"{c['budget_used']:,.2f} ({currency}), expected value {c['expected_value']:,.2f}, "
+             f"{c['eligible_users']:,} eligible, {c['holdout_users']:,} held out" for c in data["campaigns"]]
+    segments = data.get("segments", [])
     return [
+        Section("budget", "Campaign and budget used", [charts.budget(data["campaigns"])], notes,
+                empty="No campaign published by this run (dry run or failed before publish)."),
+        Section("funnel", "Audience: exclusion funnel", table=funnel_table(segments),
+                empty="No audience published by this run."),
+        Section("segments", "Per segment", table=segment_table(segments, currency),
+                empty="No audience published by this run."),
         Section("allocation", "Coupon allocation by segment and offer",
                 [charts.allocation(data["allocation"], data["names"])], empty="No coupons published by this run."),
-        Section("budget", "Budget used", [charts.budget(data["campaigns"])], notes,
-                empty="No campaign published by this run (dry run or failed before publish)."),
         Section("ads", "Ads by channel", [charts.ads_by_channel(data["ads"])], empty="No ads published by this run."),
-        *quality_sections(data),
+        Section("recommendations", "Recommendation quality (offline, on each user's latest events)",
+                table=recommendation_table(data.get("recommendations", [])),
+                empty="No recommendation evaluation published by this run."),
+        dq_section(data),
     ]
+
+
+def funnel_table(segments: list[dict]) -> list[tuple]:
+    """Users at each step, summed over segments: audience, each exclusion, eligible, held out, treated, coupons."""
+    if not segments:
+        return []
+    total = {key: sum(s[key] or 0 for s in segments) for key in ("eligible", "excluded", "holdout", "coupons")}
+    reasons: dict[str, int] = {}
+    for s in segments:
+        for reason, users in (s["excluded_by_reason"] or {}).items():
+            reasons[reason] = reasons.get(reason, 0) + users
+    return [("step", "users"), ("audience (targeted segments)", f"{total['eligible'] + total['excluded']:,}"),
+            *((f"excluded: {reason}", f"−{users:,}") for reason, users in sorted(reasons.items(), key=lambda r: -r[1])),
+            ("eligible", f"{total['eligible']:,}"), ("held out (control group)", f"−{total['holdout']:,}"),
+            ("treated", f"{total['eligible'] - total['holdout']:,}"), ("with a coupon", f"{total['coupons']:,}")]
+
+
+def segment_table(segments: list[dict], currency: str) -> list[tuple]:
+    """One row per targeted segment: eligible, excluded, held out, coupons, budget used, expected value, ads."""
+    header = ("segment", "eligible", "excluded", "held out", "coupons", f"budget used ({currency})",
+              f"expected value ({currency})", "ads")
+    return [header, *((f"#{s['segment_id']} {s['segment_name']}", f"{s['eligible'] or 0:,}", f"{s['excluded'] or 0:,}",
+                       f"{s['holdout'] or 0:,}", f"{s['coupons'] or 0:,}", f"{s['budget_used'] or 0:,.2f}",
+                       f"{s['expected_value'] or 0:,.2f}", f"{s['ads'] or 0:,}") for s in segments)] if segments else []
+
+
+def recommendation_table(rows: list[dict]) -> list[tuple]:
+    """Precision, recall, NDCG at K and catalog coverage of each recommender on the same test users."""
+    if not rows:
+        return []
+    return [("model", "K", "precision@K", "recall@K", "NDCG@K", "coverage", "test users"),
+            *((r["model"], r["k"], _fmt(r["precision"]), _fmt(r["recall"]), _fmt(r["ndcg"]), f"{r['coverage']:.1%}",
+               f"{r['users']:,}") for r in rows)]
 
 
 def _fmt(value: float | None) -> str:
