@@ -63,12 +63,13 @@ import subprocess, sys
 from pathlib import Path
 from journey.orchestration.airflow_server import AirflowServer, sigterm_as_interrupt, stop_components, watch
 
-procs = {name: subprocess.Popen(["sleep", "300"], start_new_session=True) for name in ("scheduler", "triggerer")}
+procs = {name: subprocess.Popen(["sleep", "300"], start_new_session=True, stdout=subprocess.DEVNULL)
+         for name in ("scheduler", "triggerer")}
 server = AirflowServer("http://127.0.0.1:1", "admin", "-", procs, Path(sys.argv[1]))
 try:
     with sigterm_as_interrupt():
-        print(" ".join(str(p.pid) for p in procs.values()), flush=True)
         try:
+            print(" ".join(str(p.pid) for p in procs.values()), flush=True)
             watch(server, poll=0.1)
         finally:
             stop_components(procs, timeout=5)
