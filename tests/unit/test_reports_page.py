@@ -84,3 +84,30 @@ def test_campaign_page_draws_allocation_budget_and_ads(tmp_path):
     rendered = assert_report_renders(path, {"allocation": 1, "budget": 1, "ads": 1, "quality": 1})
     assert "#0 Loyal big spenders" in rendered.dom and "unsegmented" in rendered.dom
     assert "budget 500.00, used 431.50" in rendered.dom
+
+
+def _text_y(dom: str, text: str) -> float:
+    """Baseline y (px) of the SVG text whose data-unformatted is `text`, from its y or translate()."""
+    import re
+
+    found = re.search(rf'<text[^>]*data-unformatted="{re.escape(text)}"[^>]*>', dom)
+    assert found, f"{text!r} not drawn"
+    moved = re.search(r'translate\([\d.]+,([\d.]+)\)', found.group(0))
+    return float(moved.group(1)) if moved else float(re.search(r' y="([\d.]+)"', found.group(0)).group(1))
+
+
+def test_campaign_page_shows_the_log_summary_and_titles_do_not_overlap(tmp_path):
+    """Issue #24: name, funnel, per-segment table and recommendation quality on the page; the gauge's title
+    (the campaign name) was drawn on top of the chart title (both at y≈30 px)."""
+    from tests.unit.test_campaign_report_page import DATA
+
+    path = tmp_path / "reports" / "journey_campaign" / "run.html"
+    write_page(path, tmp_path / "reports", "campaign", {}, sections.campaign_sections(DATA))
+
+    rendered = assert_report_renders(path, {"budget": 1, "allocation": 1, "ads": 1})
+    for text in ("Autumn sale (autumn-sale, conversion)", "excluded: no_consent", "#2 Browsers", "popularity",
+                 "held out (control group)"):
+        assert text in rendered.dom, text
+    assert 'id="quarantine"' not in rendered.dom
+    chart_title = _text_y(rendered.dom, "Budget used (expected coupon cost) against the budget")
+    assert _text_y(rendered.dom, "Autumn sale") - 14 > chart_title + 10  # a 14 px gauge title, clear of it
