@@ -47,9 +47,14 @@ def read_segment_names(settings: Settings) -> tuple[str, ...]:
         return ()
 
 
-def publish_segment_names(settings: Settings) -> Path:
-    """Query the current segments (one small query) and write their names for the form."""
+def publish_segment_names(settings: Settings) -> Path | None:
+    """Query the current segments (one small query) and write their names for the form; None (and the file
+    left as it is) when no segment is published, so the daily publish never fails on the form's choices."""
+    from journey.campaigns.params import CampaignParamsError
     from journey.campaigns.validate import current_segments
 
-    snapshot_date, segments = current_segments(settings)
+    try:
+        snapshot_date, segments = current_segments(settings)
+    except CampaignParamsError:
+        return None
     return write_segment_names(settings, snapshot_date, segments)
