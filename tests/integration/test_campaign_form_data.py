@@ -17,9 +17,8 @@ from journey.campaigns.params import CampaignParamsError, dag_params, parse_para
 from journey.campaigns.publish import publish_campaign
 from journey.campaigns.segment_names import publish_segment_names, read_segment_names
 from journey.campaigns.validate import validate_request
-from journey.config import get_settings
 from journey.reports import data, sections
-from tests.integration.test_campaign_publish import make_run
+from tests.integration.test_campaign_publish import make_run, settings  # noqa: F401 (settings: fixture)
 
 pytestmark = pytest.mark.postgres
 
@@ -29,22 +28,12 @@ SUMMARY_SQL = """INSERT INTO journey.segment_summary (snapshot_date, segment_id,
 revenue, revenue_share, centroid, k, silhouette, run_id) VALUES (%s, %s, %s, 1, 0.5, 0, 0, '{}', 2, 0.5, 'd1')"""
 
 
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    """A Journey home with a running embedded PostgreSQL."""
-    home = tmp_path_factory.mktemp("campaign-form") / "home"
-    settings = get_settings({"JOURNEY_HOME": str(home)})
-    warehouse.start_server(settings)
-    yield settings
-    warehouse.stop_server(settings)
-
-
-def test_no_published_segment_leaves_the_picker_empty_and_the_daily_publish_unharmed(settings):
+def test_no_published_segment_leaves_the_picker_empty_and_the_daily_publish_unharmed(settings):  # noqa: F811 (the imported fixture)
     assert publish_segment_names(settings) is None
     assert read_segment_names(settings) == ()
 
 
-def test_published_segments_become_the_pickers_choices_and_an_unknown_one_lists_them(settings):
+def test_published_segments_become_the_pickers_choices_and_an_unknown_one_lists_them(settings):  # noqa: F811 (the imported fixture)
     with warehouse.connect(settings) as conn, conn.cursor() as cur:
         for sid, name in SEGMENTS.items():
             cur.execute(SUMMARY_SQL, (SNAPSHOT, sid, name))
@@ -63,7 +52,7 @@ def test_published_segments_become_the_pickers_choices_and_an_unknown_one_lists_
     assert parse_params(raw).segments == ("VIP",)  # the schema alone cannot know: the first task says it
 
 
-def test_the_page_gets_the_funnel_and_the_segment_rows_of_the_published_run(settings):
+def test_the_page_gets_the_funnel_and_the_segment_rows_of_the_published_run(settings):  # noqa: F811 (the imported fixture)
     publish_campaign(settings, make_run(settings, "run-form", ["u1", "u2", "u3"]))
 
     with warehouse.connect(settings) as conn:
