@@ -194,9 +194,12 @@ def ensure_bi_role(conn, settings: Settings | None = None) -> None:
     """
     settings = settings or get_settings()
     with conn.cursor() as cur:
-        replace = bool(settings.bi_password_set) or _has_legacy_password(cur)
+        cur.execute("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = %s", (BI_ROLE,))
+        exists = cur.fetchone() is not None
+        replace = bool(settings.bi_password_set) or (exists and _has_legacy_password(cur))
+        password = settings.bi_password if replace or not exists else ""  # generated only when it is used
         cur.execute("SELECT set_config('journey.bi_password', %s, true), set_config('journey.bi_password_set', %s, true)",
-                    (settings.bi_password, "on" if replace else "off"))
+                    (password, "on" if replace else "off"))
         cur.execute(BI_ROLE_SQL)
     conn.commit()
     for notice in conn.notices:
