@@ -153,10 +153,12 @@ def cdnow_trained(run_feed):
 
 def test_cdnow_train_skips_what_the_feed_cannot_teach_and_scores_everyone(cdnow_trained):
     result, settings, truth = cdnow_trained
-    assert "responsiveness: not applicable to this feed: label_coupon is 0" in result.stdout
-    assert "label window shortened from 273 to 136 day(s)" in task_log(settings)
+    log = task_log(settings)
+    assert "responsiveness: not applicable to this feed: label_coupon is 0" in log
+    assert "label window shortened from 273 to 136 day(s)" in log
+    assert "-> task score_users" in result.stdout
     # the champion learned 136 days: the 273-day question goes to BG/NBD, and the log says so
-    assert "BG/NBD answers the propensity" in task_log(settings)
+    assert "BG/NBD answers the propensity" in log
     assert fetch(settings, "SELECT DISTINCT model_versions->>'propensity' FROM journey.user_scores") == [("bgnbd",)]
     rows = fetch(settings, "SELECT count(*), count(p_alive), count(expected_purchases), count(predicted_value), "
                            "count(propensity), count(responsiveness), min(horizon_days), max(horizon_days) "
@@ -292,7 +294,8 @@ def test_order_lines_train_dag_publishes_scores_without_coupons_or_views(order_f
     _, settings, raw = order_feed
     result = journey_train(settings, "--date", LAST_ORDER_DAY.isoformat(), "--param", "horizon_days=60",
                            "--param", "lookback_days=365", "--param", "cutoff_step_days=30", "--param", "epochs=2")
-    assert "responsiveness: not applicable to this feed" in result.stdout
+    assert "responsiveness: not applicable to this feed" in task_log(settings)
+    assert "-> task score_users" in result.stdout
     customers = raw.loc[raw["CustomerID"] != "", "CustomerID"].nunique()
     [(scored, alive, propensity, responsiveness)] = fetch(
         settings, "SELECT count(*), count(p_alive), count(propensity), count(responsiveness) FROM journey.user_scores")
