@@ -19,7 +19,7 @@ from journey.config import get_settings
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
 SERVICES = {"postgres", "volumes-init", "airflow-init", "airflow-apiserver", "airflow-scheduler",
-            "airflow-dag-processor", "airflow-triggerer", "spark-master", "spark-worker"}
+            "airflow-dag-processor", "airflow-triggerer", "spark-master", "spark-worker", "journey-api"}
 AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-triggerer")
 KNOWN_JOURNEY_VARS = {v for k, v in vars(config).items() if k.startswith("ENV_")}
