@@ -177,3 +177,23 @@ DEFECTS: tuple[str, ...] = (
 BAD_TIMESTAMPS: tuple[str, ...] = ("2026-13-45 25:61", "not a date", "31/10/2026")
 BAD_EVENT_TYPES: tuple[str, ...] = ("click", "wishlist_add")
 FUTURE_SHIFT_DAYS = 365
+
+# Causal response to a campaign (datagen/response.py): each persona's uplift role ...
+RESPONSE_ROLES: tuple[str, ...] = ("persuadable", "sure_thing", "lost_cause", "do_not_disturb")
+PERSONA_ROLES: dict[str, str] = {
+    "deal_seeker": "persuadable", "fashionista": "persuadable", "loyal_premium": "sure_thing",
+    "family_replenisher": "sure_thing", "window_shopper": "lost_cause", "lapsed": "lost_cause",
+    "gifter": "do_not_disturb",
+}
+# ... persuadables gain purchase hazard PERSUADE_HAZARD × (COUPON_BASE + coupon trait) × strength × reach
+# × channel pull × creative factor; strength = share / (share + HALF_STRENGTH_SHARE) of the order given away.
+PERSUADE_HAZARD = 1.2
+COUPON_BASE = 0.5
+HALF_STRENGTH_SHARE = 0.10
+CHANNEL_PULL: dict[str, float] = {"email": 0.7, "push": 0.85, "sms": 1.0, "display": 0.4, "social": 0.55}
+CREATIVE_RANGE = (0.75, 1.25)  # a creative's factor: a stable hash of its id spread over this range
+# ... do-not-disturb users lose this share of their purchase probability when contacted on a channel.
+PUT_OFF: dict[str, float] = {"email": 0.25, "push": 0.4, "sms": 0.5, "display": 0.15, "social": 0.2}
+RESPONSE_SHIPPING_FEE = 5.0  # what a free_shipping coupon gives away (as campaigns.valuation.SHIPPING_FEE)
+ORDER_ITEMS = (1, 2)  # products per simulated order ...
+ORDER_ITEM_WEIGHTS = (0.75, 0.25)  # ... and their weights
