@@ -40,10 +40,12 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    """journey generate: write a synthetic data set with ground truth."""
+    """journey generate: write a synthetic data set with ground truth (or continue it after a campaign)."""
+    if args.respond_to:
+        return _respond(args)
     from journey.datagen import generate
 
-    summary = generate(args.out, users=args.users, days=args.days, seed=args.seed, dirty=args.dirty,
+    summary = generate(args.out, users=args.users, days=args.days or 30, seed=args.seed, dirty=args.dirty,
                        end_date=args.end_date, progress=lambda msg: print(f"  {msg}", flush=True))
     print(
         f"generated {summary.events:,} events, {summary.sessions:,} sessions, {summary.users:,} users, "
@@ -53,6 +55,24 @@ def _generate(args: argparse.Namespace) -> int:
     if summary.dirty_rows:
         print(f"  {summary.dirty_rows:,} rows made dirty, listed in {summary.out_dir}/ground_truth/dirty_rows.parquet")
     print(f"  output: {summary.out_dir}")
+    return 0
+
+
+def _respond(args: argparse.Namespace) -> int:
+    """journey generate --respond-to RUN: the days after a campaign run, with its known effects."""
+    from journey import warehouse
+    from journey.datagen.respond import respond_to_campaign
+
+    with warehouse.connect(get_settings()) as conn:
+        summary = respond_to_campaign(conn, args.respond_to, args.data or args.out, args.out, days=args.days or 14,
+                                      seed=args.seed, respond=not args.no_effect,
+                                      progress=lambda msg: print(f"  {msg}", flush=True))
+    print(f"simulated {summary.start_date} .. {summary.end_date} after run {summary.run_id}: "
+          f"{summary.treated + summary.holdout:,} users ({summary.treated:,} treated, {summary.holdout:,} held out), "
+          f"{summary.events:,} events in {summary.seconds:.1f}s")
+    print(f"  true average effect on the treated: {summary.true_effect:+.4f}; converted: treated "
+          f"{summary.converted_treated:.4f}, held out {summary.converted_holdout:.4f}")
+    print(f"  events: {summary.events_dir}  truth: {summary.truth_path}")
     return 0
 
 
@@ -217,11 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="write a realistic synthetic data set with ground truth")
     gen.add_argument("--users", type=_positive, default=20_000)
-    gen.add_argument("--days", type=_positive, default=30)
+    gen.add_argument("--days", type=_positive, default=None, help="days to simulate (default 30; 14 with --respond-to)")
     gen.add_argument("--seed", type=_seed, default=7)
     gen.add_argument("--out", required=True, help="output folder")
     gen.add_argument("--dirty", type=_fraction, default=0.0, help="share of rows to damage (0..0.5)")
     gen.add_argument("--end-date", type=_date, default=date(2026, 10, 31), help="last day of the window")
+    gen.add_argument("--respond-to", default="", metavar="CAMPAIGN_RUN",
+                     help="continue the world after this published campaign run (docs/campaigns.md)")
+    gen.add_argument("--data", default="", help="--respond-to: the `journey generate` folder (default: --out)")
+    gen.add_argument("--no-effect", action="store_true", help="--respond-to: nobody responds (a null campaign)")
     gen.set_defaults(func=_generate)
 
     ing = sub.add_parser("ingest", help="ingest event files into the curated lake (local Spark)")

@@ -15,6 +15,8 @@ Layout under the output folder:
     ground_truth/scenes.parquet        session_id, user_id, scene
     ground_truth/future_purchases.parquet  user_id, purchases_next_14d (orders), revenue_next_14d
     ground_truth/dirty_rows.parquet    event_id, defect (only with dirty > 0)
+    ground_truth/world.json            users, days, seed, end_date: what regenerates the world
+                                       (`journey generate --respond-to` continues it, respond.py)
 
 The 14 days after the window are simulated by the same process as the window itself; only
 their purchases are kept, as the future_purchases ground truth.
@@ -22,6 +24,7 @@ their purchases are kept, as the future_purchases ground truth.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +41,9 @@ from journey.datagen.sessions import make_sessions
 from journey.datagen.world import DEFECTS, PERSONAS
 from journey.errors import InputError
 
-__all__ = ["DEFECTS", "PERSONAS", "GenerationSummary", "generate"]
+__all__ = ["DEFECTS", "PERSONAS", "WORLD_FILE", "GenerationSummary", "generate"]
+
+WORLD_FILE = "world.json"  # under ground_truth/: the arguments that regenerate the world
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,8 @@ def generate(out_dir, users: int, days: int, seed: int, dirty: float = 0.0, end_
     write_frame(personas(people), truth / "personas.parquet")
     write_frame(scenes, truth / "scenes.parquet")
     write_frame(future_purchases(events, sessions, people, days), truth / "future_purchases.parquet")
+    (truth / WORLD_FILE).write_text(json.dumps({"users": users, "days": days, "seed": seed,
+                                                "end_date": end_date.isoformat()}) + "\n")
     say(f"ground truth written to {truth}")
     return GenerationSummary(out, users, len(catalog.table), len(scenes), len(frame), dirty_rows, start, end_date,
                              time.perf_counter() - started)
