@@ -27,6 +27,7 @@ from journey.schemas import EVENT_COLUMNS, REJECT_REASONS
 from journey.serve import auth, inbox, queries
 from journey.serve.app import MAX_BODY_BYTES, create_app
 from journey.serve.pool import ConnectionPool
+from journey.serve.refresh import SnapshotHolder
 
 pytestmark = pytest.mark.postgres
 
@@ -83,7 +84,7 @@ def _publish_fixture_rows(conn) -> None:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    """(TestClient of the real app, settings, {scope: token}, revoked token, connection)."""
+    """(TestClient of the real app reading from its snapshot, settings, {scope: token}, revoked token, connection)."""
     settings = get_settings({"JOURNEY_HOME": str(tmp_path_factory.mktemp("serve") / "home")})
     warehouse.start_server(settings)
     conn = warehouse.connect(settings)
@@ -93,7 +94,8 @@ def service(tmp_path_factory):
     revoked_id, revoked = auth.create_key(conn, "old", ("read", "write"))
     auth.revoke_key(conn, revoked_id)
     pool = ConnectionPool(warehouse.database_url(settings), size=4, setup=queries.prepare)
-    with TestClient(create_app(pool, settings.inbox)) as client:
+    snapshot = SnapshotHolder(warehouse.database_url(settings))  # the service's read path
+    with TestClient(create_app(pool, settings.inbox, snapshot)) as client:
         yield client, settings, tokens, revoked, conn
     pool.close()
     conn.close()

@@ -1,6 +1,10 @@
 """The FastAPI application: routes, API-key scopes, body limits, errors, metrics.
 
-    app = create_app(ConnectionPool(database_url(settings), setup=queries.prepare), settings.inbox)
+    app = create_app(ConnectionPool(url, setup=queries.prepare), settings.inbox, SnapshotHolder(url))
+
+Reads (next best action, recommendations, segments) come from the in-memory snapshot
+(`journey.serve.snapshot`, refreshed by `journey.serve.refresh`); without a holder they query the
+published views per request (`journey.serve.reads.DatabaseReads`).
 
 Reads need a key with scope `read`, POSTs a key with scope `write` (header
 `Authorization: Bearer <token>`); /healthz, /metrics and the OpenAPI pages (/docs) need none.
@@ -8,6 +12,7 @@ Reads need a key with scope `read`, POSTs a key with scope `write` (header
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from datetime import UTC, datetime
@@ -17,12 +22,12 @@ from typing import Annotated
 import psycopg2
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from journey.config import get_settings
-from journey.serve import auth, exposures, inbox, queries
+from journey.serve import auth, builder, exposures, inbox, queries
 from journey.serve.metrics import CONTENT_TYPE, RequestMetrics
 from journey.serve.models import (
     MAX_ID_LENGTH,
@@ -36,6 +41,8 @@ from journey.serve.models import (
     Segment,
 )
 from journey.serve.pool import ConnectionPool
+from journey.serve.reads import DatabaseReads, SnapshotReads
+from journey.serve.refresh import SnapshotHolder
 from journey.warehouse.errors import WarehouseError
 
 log = logging.getLogger(__name__)
@@ -121,41 +128,43 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     return JSONResponse({"detail": "the warehouse is unavailable; retry later"}, status_code=503)
 
 
+def _json(body: bytes) -> Response:
+    """An answer already serialised (by `journey.serve.reads`): sent as it is, not validated again."""
+    return Response(content=body, media_type="application/json")
+
+
 def _add_read_routes(app: FastAPI) -> None:
-    """GET routes answered from the published tables."""
+    """GET routes answered by `app.state.reads` (the snapshot, or the published views)."""
     reader = [Depends(require("read"))]
 
     @app.get("/v1/users/{user_id}/next-best-action", response_model=NextBestAction, dependencies=reader,
              tags=["users"])
-    def next_best_action(request: Request, user_id: UserId,
-                         channel: Annotated[Channel | None, Query(description="only assignments on this channel")] = None,
-                         k: Annotated[int, Query(ge=1, le=MAX_RECOMMENDATIONS)] = queries.DEFAULT_RECOMMENDATIONS):
+    async def next_best_action(request: Request, user_id: UserId,
+                               channel: Annotated[Channel | None,
+                                                  Query(description="only assignments on this channel")] = None,
+                               k: Annotated[int, Query(ge=1, le=MAX_RECOMMENDATIONS)] = queries.DEFAULT_RECOMMENDATIONS):
         """The user's current treatment across live campaigns, or the fallback (see docs/api.md)."""
-        with request.app.state.pool.transaction() as conn:
-            return queries.next_best_action(conn, user_id, channel, k)
+        return _json(await request.app.state.reads.next_best_action(user_id, channel, k))
 
     @app.get("/v1/users/{user_id}/recommendations", response_model=list[Recommendation], dependencies=reader,
              tags=["users"])
-    def recommendations(request: Request, user_id: UserId,
-                        k: Annotated[int, Query(ge=1, le=MAX_RECOMMENDATIONS)] = 10):
+    async def recommendations(request: Request, user_id: UserId,
+                              k: Annotated[int, Query(ge=1, le=MAX_RECOMMENDATIONS)] = 10):
         """Top-k products of the user's latest live campaign list (empty for held-out or unknown users)."""
-        with request.app.state.pool.transaction() as conn:
-            return queries.recommendations(conn, user_id, k)
+        return _json(await request.app.state.reads.recommendations(user_id, k))
 
     @app.get("/v1/segments", response_model=list[Segment], dependencies=reader, tags=["segments"])
-    def segments(request: Request):
+    async def segments(request: Request):
         """Every segment of the latest published snapshot."""
-        with request.app.state.pool.transaction() as conn:
-            return queries.segments(conn)
+        return _json(await request.app.state.reads.segments())
 
     @app.get("/v1/segments/{segment_id}", response_model=Segment, dependencies=reader, tags=["segments"])
-    def segment(request: Request, segment_id: Annotated[int, PathParam(ge=0)]):
+    async def segment(request: Request, segment_id: Annotated[int, PathParam(ge=0)]):
         """One segment of the latest published snapshot (404 when it has none with this id)."""
-        with request.app.state.pool.transaction() as conn:
-            found = queries.segments(conn, segment_id)
-        if not found:
+        found = await request.app.state.reads.segment(segment_id)
+        if found is None:
             raise HTTPException(404, f"no segment {segment_id} in the latest published snapshot")
-        return found[0]
+        return _json(found)
 
 
 def _add_write_routes(app: FastAPI) -> None:
@@ -189,6 +198,10 @@ def _add_operations_routes(app: FastAPI) -> None:
         except (WarehouseError, psycopg2.Error) as exc:
             log.warning("health check: database unreachable: %s", str(exc).splitlines()[0] if str(exc) else exc)
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        holder = request.app.state.snapshot
+        if holder is not None:
+            fresh["snapshot"] = {"loaded_at": datetime.fromtimestamp(holder.current.loaded_at, UTC),
+                                 "users": len(holder.current.users), "reloads": holder.reloads}
         return {"status": "ok", "database": "reachable", "checked_at": datetime.now(UTC), **fresh}
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["operations"])
@@ -197,11 +210,32 @@ def _add_operations_routes(app: FastAPI) -> None:
         return PlainTextResponse(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
 
 
-def create_app(pool: ConnectionPool, inbox_dir: Path) -> FastAPI:
-    """The API over a connection pool; accepted events go to `inbox_dir`/events."""
-    app = FastAPI(title="Journey next-best-action API", version="1",
+def _lifespan(holder: SnapshotHolder | None):
+    """Start the snapshot's refresh thread with the app, stop it at shutdown."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if holder is not None:
+            holder.start()
+        try:
+            yield
+        finally:
+            if holder is not None:
+                holder.stop()
+
+    return lifespan
+
+
+def create_app(pool: ConnectionPool, inbox_dir: Path, snapshot: SnapshotHolder | None = None) -> FastAPI:
+    """The API over a connection pool; reads from `snapshot` when given, else from the published views.
+
+    Accepted events go to `inbox_dir`/events; keys, exposures and /healthz always use the pool.
+    """
+    app = FastAPI(title="Journey next-best-action API", version="1", lifespan=_lifespan(snapshot),
                   description="Per-user decisions from the published campaign tables (docs/api.md).")
     app.state.pool = pool
+    app.state.snapshot = snapshot
+    app.state.reads = DatabaseReads(pool) if snapshot is None else SnapshotReads(snapshot)
     app.state.metrics = RequestMetrics()
     app.state.keys = auth.KeyCache()
     app.state.events_folder = inbox.events_folder(inbox_dir)
@@ -210,15 +244,17 @@ def create_app(pool: ConnectionPool, inbox_dir: Path) -> FastAPI:
     _add_read_routes(app)
     _add_write_routes(app)
     _add_operations_routes(app)
+    app.include_router(builder.router)  # the campaign builder and campaigns list (serve/builder.py)
     app.add_middleware(Guard, metrics=app.state.metrics)
     return app
 
 
 def app_from_environment() -> FastAPI:
-    """App factory for uvicorn (`--factory`): settings from the environment, warehouse started and migrated."""
+    """App factory for uvicorn (`--factory`): warehouse started and migrated, snapshot loaded, then served."""
     from journey import warehouse
 
     settings = get_settings()
     with warehouse.connect(settings):
         pass
-    return create_app(ConnectionPool(warehouse.database_url(settings), setup=queries.prepare), settings.inbox)
+    url = warehouse.database_url(settings)
+    return create_app(ConnectionPool(url, setup=queries.prepare), settings.inbox, SnapshotHolder(url))

@@ -42,17 +42,20 @@ SELECT (SELECT jsonb_build_object('segment_id', segment_id, 'segment_name', segm
                WHERE h.user_id = $1 AND now() >= c.start_time AND now() < c.end_time)
 """
 
-TREATMENT = f"""
-WITH {LIVE_CAMPAIGNS}
-SELECT l.campaign_id, l.run_id, l.snapshot_date, l.name, l.objective,
-       CASE WHEN co.user_id IS NULL THEN NULL ELSE jsonb_build_object(
+# offer, creative and reason of a (coupon co, ad ad) pair: shared with journey.serve.snapshot's bulk load
+TREATMENT_PARTS = """CASE WHEN co.user_id IS NULL THEN NULL ELSE jsonb_build_object(
            'offer_name', co.offer_name, 'kind', co.kind, 'offer_value', co.offer_value,
            'min_spend', co.min_spend, 'coupon_code', co.coupon_code, 'channel', co.channel,
            'expected_value', co.expected_value) END,
        CASE WHEN ad.user_id IS NULL THEN NULL ELSE jsonb_build_object(
            'creative_id', ad.creative_id, 'channel', ad.channel, 'send_at', ad.send_at,
            'coupon_code', ad.coupon_code) END,
-       jsonb_strip_nulls(jsonb_build_object('offer', co.reason, 'creative', ad.reason))
+       jsonb_strip_nulls(jsonb_build_object('offer', co.reason, 'creative', ad.reason))"""
+
+TREATMENT = f"""
+WITH {LIVE_CAMPAIGNS}
+SELECT l.campaign_id, l.run_id, l.snapshot_date, l.name, l.objective,
+       {TREATMENT_PARTS}
 FROM live l
 LEFT JOIN journey.coupon_assignments_current co
        ON co.campaign_id = l.campaign_id AND co.run_id = l.run_id AND co.user_id = $1

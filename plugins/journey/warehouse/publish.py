@@ -18,6 +18,7 @@ from journey.warehouse.publish_lock import hold_publish_lock
 
 log = logging.getLogger(__name__)
 
+PUBLISH_CHANNEL = "journey_publish"  # LISTENed to by journey.serve.refresh
 TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -67,6 +68,11 @@ def _swap(cur, stage: sql.Identifier, load: TableLoad) -> None:
     cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, columns, columns, stage))
 
 
+def announce(cur, tables: list[str]) -> None:
+    """NOTIFY journey_publish with the tables' names: delivered to listeners (the API) when the publish commits."""
+    cur.execute("SELECT pg_notify(%s, %s)", (PUBLISH_CHANNEL, ",".join(tables)))
+
+
 def publish(conn, loads: list[TableLoad], lock: str | None = None) -> dict[str, int]:
     """Publish a table set in one transaction; returns rows loaded per table.
 
@@ -75,7 +81,7 @@ def publish(conn, loads: list[TableLoad], lock: str | None = None) -> dict[str, 
 
     All loads are staged first (COPY into temporary tables), then each target is locked
     against other writers (readers are never blocked), its `replace` rows deleted (the whole
-    table when None) and the staged rows inserted. Readers see the old set until the commit
+    table when None) and the staged rows inserted, and `journey_publish` is notified. Readers see the old set until the commit
     and the new set after it; on any error the transaction is rolled back and nothing changes.
     """
     if conn.autocommit:
@@ -93,6 +99,7 @@ def publish(conn, loads: list[TableLoad], lock: str | None = None) -> dict[str, 
                 _check_replace(cur, stage, load)
                 _swap(cur, stage, load)
                 counts[load.table] = counts.get(load.table, 0) + rows
+            announce(cur, sorted(counts))
         conn.commit()
     except BaseException:
         conn.rollback()

@@ -1,0 +1,301 @@
+"""The API's read path: the published tables held in memory as pre-serialised JSON fragments.
+
+    snapshot = load_snapshot(conn)          # one REPEATABLE READ transaction: one consistent publish
+    body = snapshot.next_best_action("u_1042", channel=None, k=5, now=time.time())
+
+`load_snapshot` reads the current campaign runs and every user's context, holdouts, candidate
+treatments and recommendations with the same SQL expressions as `journey.serve.queries` (the
+database path), parses them with psycopg2 like it does, and serialises each part once with the
+response models' pydantic serialisers. A request then only picks the parts that apply now and
+joins bytes: the answer is byte-for-byte the one the database path (and FastAPI) would give.
+
+What stays decided at request time, so it is exact however old the snapshot is: whether a
+campaign is live (start_time <= now < end_time), whether a suppression row has expired, the
+channel filter and k. The rules are those of `journey.serve.queries` (its module docstring).
+A Snapshot is never changed after it is built; `journey.serve.refresh` swaps in a new one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from journey.serve import queries
+from journey.serve.models import Campaign, Recommendation, Segment
+
+ITERSIZE = 20_000  # rows per round trip of the server-side cursors
+
+CAMPAIGN_RUNS = """
+SELECT r.campaign_id, r.run_id, r.snapshot_date, c.name, c.objective, r.published_at, c.start_time, c.end_time
+FROM journey.campaign_runs_current r JOIN journey.campaigns c USING (campaign_id, run_id)
+"""
+
+USER_CONTEXTS = """
+SELECT user_id,
+       CASE WHEN g.segment_id IS NULL THEN NULL ELSE jsonb_build_object('segment_id', g.segment_id,
+            'segment_name', g.segment_name, 'snapshot_date', g.snapshot_date) END,
+       p.lifecycle_stage,
+       CASE WHEN s.user_id IS NULL THEN NULL ELSE to_jsonb(s) - 'user_id' - 'run_id' END
+FROM journey.user_segments g
+FULL JOIN (SELECT user_id, lifecycle_stage FROM journey.user_profiles) p USING (user_id)
+FULL JOIN journey.user_scores s USING (user_id)
+"""
+
+HOLDOUTS = """
+SELECT h.user_id, h.campaign_id FROM journey.campaign_holdout h
+JOIN journey.campaign_runs_current r USING (campaign_id, run_id)
+"""
+
+TREATMENTS = f"""
+SELECT coalesce(co.user_id, ad.user_id), coalesce(co.campaign_id, ad.campaign_id),
+       {queries.TREATMENT_PARTS},
+       co.expected_value, co.channel, ad.channel
+FROM journey.coupon_assignments_current co
+FULL JOIN journey.ad_assignments_current ad
+       ON ad.campaign_id = co.campaign_id AND ad.run_id = co.run_id AND ad.user_id = co.user_id
+"""
+
+RECOMMENDATIONS = """
+SELECT user_id, campaign_id, rank, product_id, category, score, source
+FROM journey.recommendation_assignments_current ORDER BY user_id, campaign_id, rank
+"""
+
+SUPPRESSIONS = "SELECT user_id, expires_at FROM journey.suppression_list"
+
+ANY_OBJECT = TypeAdapter(dict[str, Any] | None)
+TEXT = TypeAdapter(str | None)
+CAMPAIGN = TypeAdapter(Campaign)
+RECOMMENDATION = TypeAdapter(Recommendation)
+SEGMENT = TypeAdapter(Segment)
+SEGMENTS = TypeAdapter(list[Segment])
+UNKNOWN_TAIL = b'"segment":null,"lifecycle_stage":null,"scores":null}'
+NO_TREATMENT = b',"campaign":null,"offer":null,"creative":null,"recommendations":[],"reason":null,'
+
+
+def dump(adapter: TypeAdapter, value) -> bytes:
+    """JSON bytes of `value` as FastAPI writes a response of that type (validated, then pydantic's serialiser)."""
+    return adapter.dump_json(adapter.validate_python(value))
+
+
+@dataclass(frozen=True)
+class CampaignRun:
+    """A campaign's current run: its window (epoch seconds), its order among campaigns, its JSON."""
+
+    campaign_id: str
+    start: float
+    end: float
+    order: tuple  # newest publish first, then campaign_id (the database path's tie-breaks)
+    json: bytes
+
+
+@dataclass
+class UserEntry:
+    """One user's published rows, pre-serialised. Built by the loader, never changed once published."""
+
+    tail: bytes = UNKNOWN_TAIL  # "segment":…,"lifecycle_stage":…,"scores":…}
+    known: bool = False  # has a segment, a profile or scores
+    held_out: tuple[str, ...] = ()  # campaign ids of current runs holding the user out
+    treatments: list[tuple] = field(default_factory=list)  # (sort key, campaign_id, offer channel, ad channel, head, reason)
+    recommendations: dict[str, tuple[bytes, tuple[int, ...]]] = field(default_factory=dict)  # campaign → (items, ends)
+
+
+UNKNOWN = UserEntry()  # a user the snapshot has no row for
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The published state one transaction saw, ready to answer the read endpoints."""
+
+    campaigns: dict[str, CampaignRun]
+    users: dict[str, UserEntry]
+    suppressed: dict[str, float | None]  # user → expiry (epoch seconds), None = for good
+    segments: bytes
+    segment_by_id: dict[int, bytes]
+    loaded_at: float
+    load_seconds: float
+
+    def live(self, now: float) -> set[str]:
+        """Campaign ids whose current run is live at `now` (epoch seconds)."""
+        return {c.campaign_id for c in self.campaigns.values() if c.start <= now < c.end}
+
+    def is_suppressed(self, user_id: str, now: float) -> bool:
+        """An unexpired suppression row for the user."""
+        if user_id not in self.suppressed:
+            return False
+        expires = self.suppressed[user_id]
+        return expires is None or expires > now
+
+    def _recommendation_items(self, entry: UserEntry, campaign_id: str, k: int) -> bytes:
+        """The first k recommendation objects of one campaign, comma-joined (b'' when none)."""
+        found = entry.recommendations.get(campaign_id)
+        if found is None:
+            return b""
+        items, ends = found
+        return items[:ends[min(k, len(ends)) - 1]]
+
+    def recommendations(self, user_id: str, k: int, now: float) -> bytes:
+        """JSON list: top-k of the newest live campaign (not holding the user out) with a list for the user."""
+        entry = self.users.get(user_id)
+        if entry is None or not entry.recommendations:
+            return b"[]"
+        live = self.live(now).difference(entry.held_out)
+        chosen = [self.campaigns[c] for c in entry.recommendations if c in live]
+        if not chosen:
+            return b"[]"
+        best = min(chosen, key=lambda run: run.order)
+        return b"[" + self._recommendation_items(entry, best.campaign_id, k) + b"]"
+
+    def next_best_action(self, user_id: str, channel: str | None, k: int, now: float) -> bytes:
+        """JSON of NextBestAction: the rules of journey.serve.queries, on the snapshot at time `now`."""
+        head = b'{"user_id":' + TEXT.dump_json(user_id) + b',"decision":'
+        entry = self.users.get(user_id, UNKNOWN)
+        if self.is_suppressed(user_id, now):
+            return head + b'"fallback","fallback_reason":"suppressed"' + NO_TREATMENT + entry.tail
+        live = self.live(now)
+        best = None
+        for treatment in entry.treatments:
+            _, campaign_id, offer_channel, ad_channel, _, _ = treatment
+            if campaign_id not in live or campaign_id in entry.held_out:
+                continue
+            if channel is not None and channel != offer_channel and channel != ad_channel:
+                continue
+            if best is None or treatment[0] < best[0]:
+                best = treatment
+        if best is None:
+            reason = ("holdout" if live.intersection(entry.held_out) else
+                      "no_assignment" if entry.known else "unknown_user")
+            return head + b'"fallback","fallback_reason":"' + reason.encode() + b'"' + NO_TREATMENT + entry.tail
+        _, campaign_id, _, _, parts, why = best
+        return (head + b'"treatment","fallback_reason":null,"campaign":' + self.campaigns[campaign_id].json
+                + b"," + parts + b"[" + self._recommendation_items(entry, campaign_id, k) + b"]" + why + entry.tail)
+
+    def segment(self, segment_id: int) -> bytes | None:
+        """JSON of one segment of the latest snapshot, None when there is none with this id."""
+        return self.segment_by_id.get(segment_id)
+
+
+def _epoch(moment: datetime | None) -> float | None:
+    """Seconds since the epoch of a timestamptz (None stays None)."""
+    return None if moment is None else moment.timestamp()
+
+
+def _rows(conn, name: str, query: str):
+    """Stream the rows of `query` through a server-side cursor (bounded client memory)."""
+    with conn.cursor(name=name) as cur:
+        cur.itersize = ITERSIZE
+        cur.execute(query)
+        yield from cur
+
+
+def _load_campaigns(conn) -> dict[str, CampaignRun]:
+    """Current run of every campaign (live or not: liveness is decided per request)."""
+    runs = {}
+    for campaign_id, run_id, snapshot_date, name, objective, published_at, start, end in _rows(
+            conn, "journey_snapshot_campaigns", CAMPAIGN_RUNS):
+        body = dump(CAMPAIGN, {"campaign_id": campaign_id, "run_id": run_id, "snapshot_date": snapshot_date,
+                               "name": name, "objective": objective})
+        runs[campaign_id] = CampaignRun(campaign_id, start.timestamp(), end.timestamp(),
+                                        (-published_at.timestamp(), campaign_id), body)
+    return runs
+
+
+def _entry(users: dict[str, UserEntry], user_id: str) -> UserEntry:
+    """The user's entry, created empty on first sight."""
+    entry = users.get(user_id)
+    if entry is None:
+        entry = users[user_id] = UserEntry()
+    return entry
+
+
+def _load_contexts(conn, users: dict[str, UserEntry]) -> None:
+    """Segment, lifecycle stage and scores of every user who has any (identical tails shared)."""
+    tails: dict[bytes, bytes] = {}
+    for user_id, segment, lifecycle, scores in _rows(conn, "journey_snapshot_contexts", USER_CONTEXTS):
+        tail = (b'"segment":' + ANY_OBJECT.dump_json(segment) + b',"lifecycle_stage":' + TEXT.dump_json(lifecycle)
+                + b',"scores":' + ANY_OBJECT.dump_json(scores) + b"}")
+        entry = _entry(users, user_id)
+        entry.tail = tails.setdefault(tail, tail)
+        entry.known = segment is not None or lifecycle is not None or scores is not None
+
+
+def _load_holdouts(conn, users: dict[str, UserEntry]) -> None:
+    """Which current runs hold each user out."""
+    for user_id, campaign_id in _rows(conn, "journey_snapshot_holdouts", HOLDOUTS):
+        entry = _entry(users, user_id)
+        entry.held_out = (*entry.held_out, campaign_id)
+
+
+def _load_treatments(conn, users: dict[str, UserEntry], campaigns: dict[str, CampaignRun]) -> None:
+    """Every (coupon, ad) pair of the current runs, as the parts of a treatment answer and its sort key."""
+    shared: dict[bytes, bytes] = {}
+    for user_id, campaign_id, offer, creative, why, value, offer_channel, ad_channel in _rows(
+            conn, "journey_snapshot_treatments", TREATMENTS):
+        # the database path's ORDER BY co.expected_value DESC NULLS LAST, published_at DESC, campaign_id
+        key = (value is None, -(value or 0.0), *campaigns[campaign_id].order)
+        parts = (b'"offer":' + ANY_OBJECT.dump_json(offer) + b',"creative":' + ANY_OBJECT.dump_json(creative)
+                 + b',"recommendations":')
+        reason = b',"reason":' + ANY_OBJECT.dump_json(why) + b","
+        reason = shared.setdefault(reason, reason)
+        _entry(users, user_id).treatments.append((key, campaign_id, offer_channel, ad_channel, parts, reason))
+
+
+def _load_recommendations(conn, users: dict[str, UserEntry]) -> None:
+    """Each user's ranked list per current run: the objects comma-joined, and where each one ends."""
+    current, items, ends = None, b"", []
+
+    def keep() -> None:
+        if current is not None:
+            _entry(users, current[0]).recommendations[current[1]] = (items, tuple(ends))
+
+    for user_id, campaign_id, rank, product_id, category, score, source in _rows(
+            conn, "journey_snapshot_recommendations", RECOMMENDATIONS):
+        if (user_id, campaign_id) != current:
+            keep()
+            current, items, ends = (user_id, campaign_id), b"", []
+        item = dump(RECOMMENDATION, {"campaign_id": campaign_id, "rank": rank, "product_id": product_id,
+                                     "category": category, "score": score, "source": source})
+        items = item if not items else items + b"," + item
+        ends.append(len(items))
+    keep()
+
+
+def load_suppressions(conn) -> dict[str, float | None]:
+    """user → the latest expiry of their suppression rows (None = for good)."""
+    found: dict[str, float | None] = {}
+    for user_id, expires_at in _rows(conn, "journey_snapshot_suppressions", SUPPRESSIONS):
+        expires = _epoch(expires_at)
+        if user_id in found and (found[user_id] is None or (expires is not None and expires < found[user_id])):
+            continue
+        found[user_id] = expires
+    return found
+
+
+def _load_segments(conn) -> tuple[bytes, dict[int, bytes]]:
+    """The latest segment snapshot as the list answer and one answer per id."""
+    listed = queries.segments(conn)
+    return dump(SEGMENTS, listed), {row["segment_id"]: dump(SEGMENT, row) for row in listed}
+
+
+def load_snapshot(conn) -> Snapshot:
+    """Everything the read endpoints need, from one REPEATABLE READ transaction (`queries.prepare` has run)."""
+    started = time.perf_counter()
+    conn.rollback()
+    conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    try:
+        campaigns = _load_campaigns(conn)
+        users: dict[str, UserEntry] = {}
+        _load_contexts(conn, users)
+        _load_holdouts(conn, users)
+        _load_treatments(conn, users, campaigns)
+        _load_recommendations(conn, users)
+        suppressed = load_suppressions(conn)
+        segments, segment_by_id = _load_segments(conn)
+    finally:
+        conn.rollback()
+        conn.set_session(isolation_level="DEFAULT", readonly=False)
+    return Snapshot(campaigns, users, suppressed, segments, segment_by_id, time.time(),
+                    time.perf_counter() - started)
