@@ -33,6 +33,7 @@ EVENT_COLUMNS: dict[str, str] = {
     "price": "double",
     "quantity": "int",
     "channel": "string",
+    "coupon_code": "string",  # optional: the code of a coupon_redeem (null for other events and feeds without it)
 }
 REQUIRED_EVENT_FIELDS: tuple[str, ...] = ("event_time", "user_id", "event_type")
 # Earliest event_time ingest accepts (UTC) unless a feed's mapping sets its own `timestamp.floor`.

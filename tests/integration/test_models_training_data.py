@@ -32,7 +32,7 @@ def event(n: int, when: str, kind: str, price: float | None, session: str, user:
     moment = datetime.fromisoformat(when)
     category = "unknown" if kind == "search" else "home.kitchen"  # curated: no category -> unknown
     return (f"e{n}", moment, user, session, kind, None if price is None else f"p{n}", category, "Acme", price, 1,
-            channel, moment.date())
+            channel, None, moment.date())
 
 
 BEFORE = [

@@ -22,9 +22,9 @@ from journey.profiles.segments import SegmentParams, segment_users
 from journey.schemas import CURATED_EVENT_COLUMNS, QUARANTINE_COLUMNS, USER_COLUMNS, ddl, spark_schema
 
 NOW = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
-EVENTS_CSV = """event_id,event_time,user_id,session_id,event_type,product_id,category,brand,price,quantity,channel
-e1,2026-10-30T10:00:00Z,u1,s1,purchase,p1,Electronics.Audio,Acme,10.5,2,app
-e2,2026-10-30T11:00:00Z,,s2,view,p2,home,zed,3,1,web
+EVENTS_CSV = """event_id,event_time,user_id,session_id,event_type,product_id,category,brand,price,quantity,channel,coupon_code
+e1,2026-10-30T10:00:00Z,u1,s1,purchase,p1,Electronics.Audio,Acme,10.5,2,app, JX1
+e2,2026-10-30T11:00:00Z,,s2,view,p2,home,zed,3,1,web,
 """
 USERS_CSV = """user_id,signup_date,country,consent_email,consent_push,consent_sms
 u1,2026-01-02,de,yes,0,false
@@ -72,7 +72,7 @@ def test_curated_events_have_the_event_contract(spark, ingested):
     assertSchemaEqual(curated.schema, spark_schema(CURATED_EVENT_COLUMNS))
     expected = spark.createDataFrame(
         [("e1", datetime(2026, 10, 30, 10, 0, tzinfo=UTC), "u1", "s1", "purchase", "p1", "electronics.audio", "acme",
-          10.5, 2, "app", date(2026, 10, 30))],
+          10.5, 2, "app", "JX1", date(2026, 10, 30))],
         ddl(CURATED_EVENT_COLUMNS),
     )
     assertDataFrameEqual(curated, expected)

@@ -51,7 +51,7 @@ def ts(day: int, hour: int, minute: int = 0, month: int = 10) -> datetime:
 
 def event(eid, when, user, session, etype, product=None, category=None, brand=None, price=None, qty=1):
     """One curated event row."""
-    return (eid, when, user, session, etype, product, category, brand, price, qty, "web", when.date())
+    return (eid, when, user, session, etype, product, category, brand, price, qty, "web", None, when.date())
 
 
 # u1: three sessions, two orders (one with a coupon, quantity 2), one abandoned cart.

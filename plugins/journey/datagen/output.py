@@ -95,6 +95,8 @@ def write_events(frame: pd.DataFrame, folder: Path, start: date, days: int) -> i
     for old in folder.glob("events-*.parquet"):
         old.unlink()
     order = np.argsort(frame[FILE_DAY].to_numpy(), kind="stable")
+    if "coupon_code" not in frame:  # optional column: null where the generator gives no code
+        frame = frame.assign(coupon_code=None)
     table = pa.Table.from_pandas(frame.iloc[order][list(EVENT_COLUMNS)], schema=EVENT_SCHEMA, preserve_index=False)
     bounds = np.searchsorted(frame[FILE_DAY].to_numpy()[order], np.arange(days + 1))
     for day in range(days):

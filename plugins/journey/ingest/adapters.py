@@ -145,6 +145,7 @@ def rees46(df: DataFrame) -> DataFrame:
         F.col("price"),
         F.lit("1").alias("quantity"),
         F.lit("web").alias("channel"),
+        _none().alias("coupon_code"),
         *PASSTHROUGH,
     )
 
@@ -166,6 +167,7 @@ def transactions(df: DataFrame) -> DataFrame:
         F.col("UnitPrice").alias("price"),
         F.when(is_cancellation, F.regexp_replace(quantity, r"^-", "")).otherwise(quantity).alias("quantity"),
         _none().alias("channel"),
+        _none().alias("coupon_code"),
         *PASSTHROUGH,
     )
 

@@ -30,7 +30,7 @@ from journey.ingest.adapters import (
     to_canonical,
 )
 from journey.ingest.sources import SourceError, read_source
-from journey.schemas import EVENT_COLUMNS, EVENT_TYPES, TIME_FLOOR
+from journey.schemas import CURATED_EVENT_COLUMNS, EVENT_COLUMNS, EVENT_TYPES, TIME_FLOOR, spark_schema
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,7 @@ def staged_rows(classified: DataFrame) -> DataFrame:
         F.col("_price").alias("price"),
         F.col("_quantity").alias("quantity"),
         F.lower(F.coalesce(F.nullif(F.trim(F.col("channel")), F.lit("")), F.lit("unknown"))).alias("channel"),
+        F.nullif(F.trim(F.col("coupon_code")), F.lit("")).alias("coupon_code"),
         F.to_date(F.col("_ts")).alias("event_date"),
         F.col("source_file"),
         F.col("reason"),
@@ -188,7 +189,8 @@ def _existing_events(spark: SparkSession, curated: str, dates: list[str]) -> Dat
     present = set(lake.list_partitions(spark, curated, "event_date")) & set(dates)
     if not present:
         return None
-    existing = spark.read.parquet(curated).where(F.col("event_date").cast("string").isin(*present))
+    contract = spark_schema(CURATED_EVENT_COLUMNS)  # explicit: partitions written before coupon_code read it as null
+    existing = spark.read.schema(contract).parquet(curated).where(F.col("event_date").cast("string").isin(*present))
     return existing.withColumn("source_file", F.lit("(curated)"))
 
 
