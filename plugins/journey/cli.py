@@ -46,7 +46,8 @@ def _generate(args: argparse.Namespace) -> int:
     from journey.datagen import generate
 
     summary = generate(args.out, users=args.users, days=args.days or 30, seed=args.seed, dirty=args.dirty,
-                       end_date=args.end_date, progress=lambda msg: print(f"  {msg}", flush=True))
+                       end_date=args.end_date, progress=lambda msg: print(f"  {msg}", flush=True),
+                       sequential_intent=args.sequential_intent)
     print(
         f"generated {summary.events:,} events, {summary.sessions:,} sessions, {summary.users:,} users, "
         f"{summary.products:,} products ({summary.start_date} .. {summary.end_date}) in {summary.seconds:.1f}s "
@@ -245,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--respond-to", default="", metavar="CAMPAIGN_RUN",
                      help="continue the world after this published campaign run (docs/campaigns.md)")
     gen.add_argument("--data", default="", help="--respond-to: the `journey generate` folder (default: --out)")
+    gen.add_argument("--sequential-intent", action="store_true",
+                     help="abandoned carts come back days later and are bought while interest lasts")
     gen.add_argument("--no-effect", action="store_true", help="--respond-to: nobody responds (a null campaign)")
     gen.set_defaults(func=_generate)
 

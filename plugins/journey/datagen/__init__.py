@@ -36,6 +36,7 @@ import numpy as np
 from journey.datagen.catalog import make_catalog, make_population, product_count
 from journey.datagen.dirty import make_dirty
 from journey.datagen.events import make_events
+from journey.datagen.intent import add_cart_returns
 from journey.datagen.output import canonical_events, future_purchases, personas, write_events, write_frame
 from journey.datagen.sessions import make_sessions
 from journey.datagen.world import DEFECTS, PERSONAS
@@ -81,8 +82,12 @@ def check_arguments(users: int, days: int, seed: int, dirty: float, end_date: da
 
 
 def generate(out_dir, users: int, days: int, seed: int, dirty: float = 0.0, end_date: date = date(2026, 10, 31),
-             progress: Callable[[str], None] | None = None) -> GenerationSummary:
-    """Simulate `users` shoppers over the `days` ending on `end_date` and write the data set."""
+             progress: Callable[[str], None] | None = None, sequential_intent: bool = False) -> GenerationSummary:
+    """Simulate `users` shoppers over the `days` ending on `end_date` and write the data set.
+
+    sequential_intent: abandoned carts come back days later (datagen/intent.py); off, the files are
+    byte-identical to earlier versions'.
+    """
     check_arguments(users, days, seed, dirty, end_date)
     started, say = time.perf_counter(), progress or (lambda _message: None)
     out, rng = Path(out_dir), np.random.default_rng(seed)
@@ -93,6 +98,8 @@ def generate(out_dir, users: int, days: int, seed: int, dirty: float = 0.0, end_
     say(f"users: {users:,}, products: {len(catalog.table):,}")
     sessions = make_sessions(rng, people, start, days)
     events = make_events(rng, sessions, people, catalog)
+    if sequential_intent:
+        sessions, events = add_cart_returns(rng, sessions, events, people, catalog, days)
     frame, scenes = canonical_events(events, sessions, people, catalog, start, days)
     say(f"sessions: {len(scenes):,}")
     truth = out / "ground_truth"
@@ -110,8 +117,8 @@ def generate(out_dir, users: int, days: int, seed: int, dirty: float = 0.0, end_
     write_frame(personas(people), truth / "personas.parquet")
     write_frame(scenes, truth / "scenes.parquet")
     write_frame(future_purchases(events, sessions, people, days), truth / "future_purchases.parquet")
-    (truth / WORLD_FILE).write_text(json.dumps({"users": users, "days": days, "seed": seed,
-                                                "end_date": end_date.isoformat()}) + "\n")
+    (truth / WORLD_FILE).write_text(json.dumps({"users": users, "days": days, "seed": seed, "end_date": end_date.isoformat(),
+                                                "sequential_intent": sequential_intent}) + "\n")
     say(f"ground truth written to {truth}")
     return GenerationSummary(out, users, len(catalog.table), len(scenes), len(frame), dirty_rows, start, end_date,
                              time.perf_counter() - started)

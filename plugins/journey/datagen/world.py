@@ -197,3 +197,14 @@ PUT_OFF: dict[str, float] = {"email": 0.25, "push": 0.4, "sms": 0.5, "display": 
 RESPONSE_SHIPPING_FEE = 5.0  # what a free_shipping coupon gives away (as campaigns.valuation.SHIPPING_FEE)
 ORDER_ITEMS = (1, 2)  # products per simulated order ...
 ORDER_ITEM_WEIGHTS = (0.75, 0.25)  # ... and their weights
+
+# Sequential intent (datagen/intent.py, `journey generate --sequential-intent`): a session that carts
+# without buying brings its user back CART_RETURN × min(1, buy trait) of the time, after 1 + a
+# geometric number of days (mean RETURN_DELAY_DAYS), to the carted product; the return buys it with
+# RETURN_BUY × min(1, buy trait) × 2^(−days since the cart / INTEREST_HALF_LIFE_DAYS). A return that
+# buys nothing is abandoned again and may return again, up to RETURN_ROUNDS visits after the first.
+CART_RETURN = 0.55
+RETURN_DELAY_DAYS = 2.5
+RETURN_BUY = 0.85
+INTEREST_HALF_LIFE_DAYS = 4.0
+RETURN_ROUNDS = 3
