@@ -69,7 +69,7 @@ def _respond(args: argparse.Namespace) -> int:
                                       seed=args.seed, respond=not args.no_effect,
                                       progress=lambda msg: print(f"  {msg}", flush=True))
     print(f"simulated {summary.start_date} .. {summary.end_date} after run {summary.run_id}: "
-          f"{summary.treated + summary.holdout:,} users ({summary.treated:,} treated, {summary.holdout:,} held out), "
+          f"{summary.treated:,} treated, {summary.holdout:,} held out, {summary.untargeted:,} outside the campaign, "
           f"{summary.events:,} events in {summary.seconds:.1f}s")
     print(f"  true average effect on the treated: {summary.true_effect:+.4f}; converted: treated "
           f"{summary.converted_treated:.4f}, held out {summary.converted_holdout:.4f}")

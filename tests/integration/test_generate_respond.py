@@ -34,7 +34,7 @@ def home(tmp_path_factory):
     warehouse.start_server(settings)
     generate(home / "gen", users=USERS, days=5, seed=3)
     users = [f"u{i:06d}" for i in range(USERS)]
-    treated, held = users[: USERS // 2], users[USERS // 2:]
+    treated, held = users[:300], users[300:500]  # the last 100 users are outside the campaign
     with warehouse.connect(settings) as conn, conn.cursor() as cur:
         base = ("spring", RUN, "2026-10-31")
         cur.executemany("INSERT INTO journey.coupon_assignments VALUES (%s,%s,%s,%s,1,'pct20','percent',20,0,%s,"
@@ -59,12 +59,14 @@ def test_respond_writes_the_next_days_and_the_truth(home):
     out = home / "gen"
     result = respond(home, RUN, "--days", "7", "--out", str(out), "--seed", "4")
     assert result.returncode == 0, result.stderr
-    assert "300 treated, 300 held out" in result.stdout
+    assert "300 treated, 200 held out, 100 outside the campaign" in result.stdout
     days = sorted(p.name for p in (out / "events").glob("events-2026-11-*.parquet"))
     assert days == [f"events-2026-11-{d:02d}.parquet" for d in range(1, 8)]
     events = pd.concat([pd.read_parquet(out / "events" / d) for d in days], ignore_index=True)
     truth = pd.read_parquet(out / "ground_truth" / "effects" / f"{RUN}.parquet")
-    assert len(truth) == USERS and truth.groupby("arm").size().to_dict() == {"holdout": 300, "treated": 300}
+    assert truth.groupby("arm").size().to_dict() == {"holdout": 200, "treated": 300, "untargeted": 100}
+    outside = truth[truth["arm"] == "untargeted"]
+    assert (outside["p_treated"] == outside["p_untreated"]).all() and outside["converted"].sum() > 10
     assert set(events.loc[events["event_type"] == "purchase", "user_id"]) == set(truth.loc[truth["converted"], "user_id"])
     redeems = events[events["event_type"] == "coupon_redeem"]
     assert len(redeems) > 0 and (redeems["coupon_code"] == "SPR-" + redeems["user_id"]).all()

@@ -4,7 +4,8 @@ Reads the run's treated users (coupon_assignments, with the creative and channel
 ad_assignments; ad-only users count as treated without a coupon) and its held-out users
 (campaign_holdout) from the warehouse, regenerates the world from the data set's
 ground_truth/world.json (the generator is deterministic; the personas are checked against
-ground_truth/personas.parquet), simulates the `days` after max(the run's snapshot date, the
+ground_truth/personas.parquet), adds the world's other users (arm 'untargeted': they keep
+buying at their baseline, so the next days are a whole shop's, not only the campaign's), simulates the `days` after max(the run's snapshot date, the
 window's last day) with response_events.simulate_response, and writes
     <out>/events/events-YYYY-MM-DD.parquet          one per simulated day (as `journey generate`)
     <out>/ground_truth/effects/<run_id>.parquet     response.TRUTH_COLUMNS + converted
@@ -66,6 +67,7 @@ class ResponseSummary:
     run_id: str
     treated: int
     holdout: int
+    untargeted: int  # the world's users outside the campaign (baseline orders only)
     true_effect: float  # mean true effect over the treated
     converted_treated: float
     converted_holdout: float
@@ -120,6 +122,13 @@ def read_campaign(conn, run_id: str) -> tuple[pd.DataFrame, date]:
     return frame[["user_id", "arm", "kind", "offer_value", "min_spend", "coupon_code", "channel", "creative_id"]], snapshot
 
 
+def with_untargeted(assignments: pd.DataFrame, people: Population) -> pd.DataFrame:
+    """The campaign's rows followed by one 'untargeted' row per other user of the world (in id order)."""
+    rest = people.user_id[~pd.Index(people.user_id).isin(assignments["user_id"])]
+    extra = pd.DataFrame({"user_id": rest, "arm": "untargeted"}).reindex(columns=assignments.columns)
+    return pd.concat([assignments, extra], ignore_index=True)
+
+
 def write_days(events: pd.DataFrame, folder: Path, start: date, days: int, run_id: str) -> list[Path]:
     """One Parquet file per simulated day; refuses to overwrite a day file of the world or of another run."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -151,14 +160,15 @@ def respond_to_campaign(conn, run_id: str, data: Path, out: Path, days: int, see
     say(f"campaign run {run_id}: {int((assignments['arm'] == 'treated').sum()):,} treated, "
         f"{int((assignments['arm'] == 'holdout').sum()):,} held out; simulating {start} .. "
         f"{start + timedelta(days=days - 1)}")
-    events, truth = simulate_response(world.people, world.catalog, assignments, start, days, seed, run_id, respond)
+    everyone = with_untargeted(assignments, world.people)
+    events, truth = simulate_response(world.people, world.catalog, everyone, start, days, seed, run_id, respond)
     out = Path(out)
     write_days(events, out / "events", start, days, run_id)
     truth_path = out / "ground_truth" / "effects" / f"{run_id}.parquet"
     write_frame(truth, truth_path)
-    treated = truth["arm"] == "treated"
-    return ResponseSummary(run_id, int(treated.sum()), int((~treated).sum()),
+    treated, held = truth["arm"] == "treated", truth["arm"] == "holdout"
+    return ResponseSummary(run_id, int(treated.sum()), int(held.sum()), int((truth["arm"] == "untargeted").sum()),
                            float(truth.loc[treated, "true_effect"].mean()),
-                           float(truth.loc[treated, "converted"].mean()), float(truth.loc[~treated, "converted"].mean()),
+                           float(truth.loc[treated, "converted"].mean()), float(truth.loc[held, "converted"].mean()),
                            len(events), start, start + timedelta(days=days - 1), out / "events", truth_path,
                            time.perf_counter() - started)

@@ -51,7 +51,7 @@ from journey.datagen.world import (
 from journey.errors import DataError, InputError
 from journey.schemas import SCENES
 
-ARMS = ("treated", "holdout")
+ARMS = ("treated", "holdout", "untargeted")  # untargeted: the rest of the world, outside the campaign
 COUPON_KINDS = ("percent", "fixed", "free_shipping")
 # One row per campaign user: the arm and, for treated users, what they got.
 ASSIGNMENT_COLUMNS = ("user_id", "arm", "kind", "offer_value", "min_spend", "coupon_code", "channel", "creative_id")
@@ -163,7 +163,7 @@ def check_assignments(assignments: pd.DataFrame) -> None:
         raise InputError(f"campaign assignments lack column(s) {missing}; expected {list(ASSIGNMENT_COLUMNS)}")
     bad_arm = sorted(set(assignments["arm"]) - set(ARMS))
     if bad_arm:
-        raise InputError(f"campaign assignments: arm(s) {bad_arm} unknown, expected {' or '.join(ARMS)}")
+        raise InputError(f"campaign assignments: arm(s) {bad_arm} unknown, expected one of {', '.join(ARMS)}")
     treated = assignments["arm"] == "treated"
     bad_kind = sorted(set(assignments.loc[treated, "kind"].dropna()) - set(COUPON_KINDS))
     if bad_kind:
@@ -199,7 +199,7 @@ def true_effects(people: Population, catalog: Catalog, assignments: pd.DataFrame
                  respond: bool = True) -> pd.DataFrame:
     """The ground truth of a campaign (TRUTH_COLUMNS), one row per assignment row, in its order.
 
-    Holdout rows carry p_treated = p_untreated and a NaN effect (they got no offer); call this with
+    Holdout and untargeted rows carry p_treated = p_untreated and a NaN effect (no offer); call this with
     any allocation (arm 'treated') to price it against the simulator's truth.
     """
     check_assignments(assignments)
