@@ -3,4 +3,5 @@
 DAILY_DAG = "journey_daily_profiles"
 TRAIN_DAG = "journey_train_models"
 CAMPAIGN_DAG = "journey_campaign"
-DAG_IDS = (DAILY_DAG, TRAIN_DAG, CAMPAIGN_DAG)
+RESULTS_DAG = "journey_campaign_results"
+DAG_IDS = (DAILY_DAG, TRAIN_DAG, CAMPAIGN_DAG, RESULTS_DAG)

@@ -97,7 +97,8 @@ def bag():
 
 
 def test_dag_files_exist():
-    assert [p.name for p in DAG_FILES] == ["journey_campaign.py", "journey_daily_profiles.py", "journey_train_models.py"]
+    assert [p.name for p in DAG_FILES] == ["journey_campaign.py", "journey_campaign_results.py",
+                                           "journey_daily_profiles.py", "journey_train_models.py"]
 
 
 def test_no_import_errors(parsed):
@@ -135,7 +136,7 @@ def test_dag_has_docs(parsed, dag_id):
 
 
 def test_every_task_has_the_owner(parsed, dag_id):
-    owner = "marketing-ops" if dag_id == "journey_campaign" else "data-engineering"  # the campaign is marketing's
+    owner = "marketing-ops" if dag_id.startswith("journey_campaign") else "data-engineering"  # campaigns: marketing's
     assert parsed["dags"][dag_id]["owners"] == [owner]
 
 
@@ -176,3 +177,13 @@ def test_campaign_dag_task_order_and_params(bag):
                      "recommendations": ["quality"], "quality": ["publish"], "publish": ["report"], "report": []}
     assert type(dag.timetable).__name__ == "NullTimetable"  # schedule=None: triggered only
     assert {"campaign_id", "coupons", "budget", "holdout_fraction", "dry_run"} <= set(dag.params)
+
+
+def test_campaign_results_dag_is_daily_with_its_params(bag):
+    dag = bag.dags["journey_campaign_results"]
+    assert [t.task_id for t in dag.tasks] == ["measure"]
+    assert dag.schedule == "@daily" and dag.catchup is False
+    assert {name: dag.params[name] for name in dag.params} == {
+        "campaign_id": "", "run_id": "", "attribution_window_days": 14, "recent_days": 7}
+    window = dag.params.get_param("attribution_window_days").schema
+    assert (window["minimum"], window["maximum"]) == (1, 90)

@@ -90,6 +90,7 @@ class CampaignParams:
     end_time: datetime
     dry_run: bool
     creatives: tuple[Creative, ...]  # ad creative rules, first match wins (journey.campaigns.creatives)
+    attribution_window_days: int  # days after start_time whose events count in the results (campaigns/results.py)
 
     @property
     def all_segments(self) -> bool:
@@ -188,6 +189,7 @@ DEFAULT_COUPONS = [
 CURRENCY = campaign_currency()  # of every amount: budget, coupon value, minimum spend, expected cost
 CAMPAIGN_DAYS = timedelta(days=7)  # an empty end is the start plus this
 HOLDOUT_RANGE = (0.01, 0.5)  # share of the audience held out as the control group
+ATTRIBUTION_WINDOW_DAYS = (14, 1, 90)  # default, minimum, maximum (also the results DAG's Param)
 
 CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
     ParamField("campaign_id", "string", "autumn-sale", "Campaign id", pattern=SLUG.pattern, prefill=True,
@@ -240,6 +242,11 @@ CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
                description=f"Empty = when the run starts; else {ZONE_RULE}"),
     ParamField("end_time", "string", None, "End", format="date-time", pattern=ZONED_TIME, optional=True,
                description=f"Empty = the start + {CAMPAIGN_DAYS.days} days; else {ZONE_RULE}"),
+    ParamField("attribution_window_days", "integer", ATTRIBUTION_WINDOW_DAYS[0], "Attribution window (days)",
+               minimum=ATTRIBUTION_WINDOW_DAYS[1], maximum=ATTRIBUTION_WINDOW_DAYS[2], optional=True,
+               description=f"Events of the treated and held-out users in this many days from the start count in the "
+                           f"campaign results (DAG journey_campaign_results), {ATTRIBUTION_WINDOW_DAYS[1]}-"
+                           f"{ATTRIBUTION_WINDOW_DAYS[2]}; empty = {ATTRIBUTION_WINDOW_DAYS[0]}"),
     ParamField("creatives", "array", DEFAULT_CREATIVES, "Creative catalog", min_items=1, max_items=MAX_CREATIVES,
                items=CREATIVE_SCHEMA, optional=True,
                description="Rules {segment, scene, lifecycle_stage ('*' = any), theme, format}; first match wins; "
@@ -387,6 +394,7 @@ def parse_params(raw: dict) -> CampaignParams:
         frequency_cap=_bounded(raw, "frequency_cap"), start_time=start_time,
         end_time=end_time, dry_run=flag(_given(raw, "dry_run"), "dry_run"),
         creatives=parse_creatives(_given(raw, "creatives")),
+        attribution_window_days=_bounded(raw, "attribution_window_days"),
     ))
 
 

@@ -17,10 +17,10 @@ from datetime import date
 from pathlib import Path
 
 from journey.config import Settings
-from journey.dag_ids import CAMPAIGN_DAG, DAG_IDS, DAILY_DAG, TRAIN_DAG
+from journey.dag_ids import CAMPAIGN_DAG, DAG_IDS, DAILY_DAG, RESULTS_DAG, TRAIN_DAG
 from journey.errors import InputError
 
-DAG_ALIASES = {"daily": DAILY_DAG, "train": TRAIN_DAG, "campaign": CAMPAIGN_DAG}
+DAG_ALIASES = {"daily": DAILY_DAG, "train": TRAIN_DAG, "campaign": CAMPAIGN_DAG, "results": RESULTS_DAG}
 LOG_LINE = re.compile(r"^\S+ \[(?P<level>\w+)\s*\] (?P<message>.*?)\s+\[(?P<logger>[\w.]+)\]")
 RUNNING_TASK = re.compile(r"running task <TaskInstance: [\w]+\.(?P<task>\w+) (?P<run_id>\S+) ")
 OUR_LINES = ("ingest ", "users:", "products:", "profiles ", "lifecycle:", "buyers:", "segments ", "#",
