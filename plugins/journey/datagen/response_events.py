@@ -120,7 +120,7 @@ def simulate_response(people: Population, catalog: Catalog, assignments: pd.Data
     items, product, quantity = order_items(rng, people, catalog, rows)
     redeem = (buyers["arm"] == "treated").to_numpy() & (rng.random(len(buyers)) < buyers["redeem_share"].to_numpy())
     price = catalog.price[product]
-    quantity = top_up(items, price, quantity, redeem, buyers["min_spend"].fillna(0.0).to_numpy(dtype=float))
+    quantity = top_up(items, price, quantity, redeem, np.nan_to_num(buyers["min_spend"].to_numpy(dtype=float)))
     day, start_ms = order_starts(rng, people, rows, start, days)
     channel = shop_channels(rng, people, rows, buyers["channel"].to_numpy(dtype=object),
                             (buyers["arm"] == "treated").to_numpy())
