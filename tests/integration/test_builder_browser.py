@@ -65,10 +65,11 @@ def page(server):
         browser.close()
 
 
-def shoot(tab, tmp_path: Path, name: str) -> Path:
-    """A full-page screenshot, checked not blank (not a single colour, some ink)."""
+def shoot(tab, tmp_path: Path, name: str, selector: str | None = None) -> Path:
+    """A screenshot of the page (or of one element), checked not blank (not a single colour, some ink)."""
     path = tmp_path / name
-    png = tab.screenshot(path=str(path), full_page=True)
+    png = (tab.locator(selector).screenshot(path=str(path)) if selector
+           else tab.screenshot(path=str(path), full_page=True))
     colours, share = ink(png)
     assert colours >= MIN_COLOURS and share >= 0.02, f"{name} looks blank: {colours} colours, {share:.1%} ink"
     if SHOTS:
@@ -118,8 +119,7 @@ def test_builder_preview_shows_the_expected_audience_and_90_percent_holdout_bloc
     assert "invalid" in page.get_attribute("#holdout", "class")
     page.click("#launch", force=True)  # a disabled button does nothing
     assert page.inner_text("#launch-result") == ""
-    page.locator("#holdout").scroll_into_view_if_needed()
-    shoot(page, tmp_path, "campaign-builder-holdout-error.png")
+    shoot(page, tmp_path, "campaign-builder-holdout-error.png", "section:has(#holdout)")
 
 
 def test_a_refused_value_is_shown_at_its_field(page):

@@ -20,6 +20,8 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     port = args.port or settings.api_port
     print(f"Journey API on http://{args.host}:{port} (OpenAPI: http://{args.host}:{port}/docs)", flush=True)
+    print(f"Campaign builder: http://{args.host}:{port}/builder, campaigns: http://{args.host}:{port}/campaigns",
+          flush=True)
     uvicorn.run("journey.serve.app:app_from_environment", factory=True, host=args.host, port=port,
                 workers=args.workers, log_level="info", access_log=args.access_log)
     return 0
