@@ -152,3 +152,25 @@ def ads_by_channel(rows: list[tuple]) -> go.Figure | None:
         return None
     fig = go.Figure(go.Bar(x=[c for c, _ in rows], y=[n for _, n in rows], marker_color="#1f77b4"))
     return _layout(fig, "Ads by channel", yaxis_title="ads")
+
+
+def lift_intervals(results: list[dict]) -> go.Figure | None:
+    """Conversion lift (percentage points) with its 95 % interval per campaign, segment and offer row.
+
+    `results`: rows of journey.campaign_results_current (level, key, rate_lift, rate_lift_low, rate_lift_high);
+    rows without a lift (an empty arm) are left out.
+    """
+    rows = [r for r in results if r["rate_lift"] is not None]
+    if not rows:
+        return None
+    labels = [f"{r['level']}: {r['key']}" for r in rows]
+    lift = [100 * r["rate_lift"] for r in rows]
+    fig = go.Figure(go.Scatter(
+        x=lift, y=labels, mode="markers", marker={"size": 10},
+        error_x={"type": "data", "symmetric": False,
+                 "array": [100 * r["rate_lift_high"] - x for r, x in zip(rows, lift, strict=True)],
+                 "arrayminus": [x - 100 * r["rate_lift_low"] for r, x in zip(rows, lift, strict=True)]}))
+    fig.add_vline(x=0, line_dash="dash", line_color="grey")
+    return _layout(fig, "Conversion lift, treated − holdout (percentage points, 95 % interval)",
+                   xaxis_title="lift (percentage points)", yaxis={"autorange": "reversed", "automargin": True},
+                   height=max(HEIGHT, 60 + 30 * len(rows)))

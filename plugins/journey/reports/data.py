@@ -31,6 +31,11 @@ SEGMENT_ROWS_SQL = """SELECT segment_id, segment_name, eligible, excluded, exclu
 budget_used, expected_value, ads FROM journey.bi_campaign_summary WHERE run_id = %(run_id)s ORDER BY segment_id"""
 RECOMMENDATION_SQL = """SELECT model, k, precision_at_k, recall_at_k, ndcg_at_k, coverage, users
 FROM journey.recommendation_eval WHERE run_id = %(run_id)s ORDER BY ndcg_at_k DESC, model"""
+RESULT_FIELDS = ("level", "key", "provisional", "measured_at", "treated_users", "holdout_users", "rate_lift",
+                 "rate_lift_low", "rate_lift_high", "incremental_profit", "incremental_profit_low",
+                 "incremental_profit_high")
+RESULTS_SQL = f"""SELECT {', '.join(RESULT_FIELDS)} FROM journey.campaign_results_current WHERE run_id = %(run_id)s
+ORDER BY CASE level WHEN 'campaign' THEN 0 WHEN 'segment' THEN 1 ELSE 2 END, key"""
 SEGMENT_FIELDS = ("segment_id", "segment_name", "eligible", "excluded", "excluded_by_reason", "holdout", "coupons",
                   "budget_used", "expected_value", "ads")
 CAMPAIGN_FIELDS = ("campaign_id", "name", "objective", "snapshot_date", "budget", "budget_used", "expected_value",
@@ -78,7 +83,8 @@ def _records(conn, sql: str, fields: tuple[str, ...], run_id: str) -> list[dict]
 
 
 def campaign_data(conn, run_id: str) -> dict:
-    """What the campaign run published: allocation, budget, ads, per-segment funnel, recommendation quality."""
+    """What the campaign run published: allocation, budget, ads, per-segment funnel, recommendation quality,
+    and its measured results once DAG journey_campaign_results has run."""
     campaigns = _records(conn, CAMPAIGN_SQL, CAMPAIGN_FIELDS, run_id)
     snapshot = campaigns[0]["snapshot_date"] if campaigns else None
     recommendations = [dict(zip(("model", "k", "precision", "recall", "ndcg", "coverage", "users"), row, strict=True))
@@ -86,4 +92,5 @@ def campaign_data(conn, run_id: str) -> dict:
     return {"campaigns": campaigns, "allocation": _rows(conn, ALLOCATION_SQL, run_id=run_id),
             "ads": _rows(conn, ADS_SQL, run_id=run_id), "names": _names(conn, snapshot),
             "segments": _records(conn, SEGMENT_ROWS_SQL, SEGMENT_FIELDS, run_id), "recommendations": recommendations,
+            "results": _records(conn, RESULTS_SQL, RESULT_FIELDS, run_id),
             "dq": _rows(conn, DQ_SQL, run_id=run_id)}

@@ -69,8 +69,24 @@ def campaign_sections(data: dict, currency: str = "EUR") -> list[Section]:
         Section("recommendations", "Recommendation quality (offline, on each user's latest events)",
                 table=recommendation_table(data.get("recommendations", [])),
                 empty="No recommendation evaluation published by this run."),
+        results_section(data.get("results", [])),
         dq_section(data),
     ]
+
+
+def results_section(results: list[dict]) -> Section:
+    """Measured lift per segment and offer (journey_campaign_results), flagged while the window is open."""
+    notes = []
+    if results:
+        first = results[0]
+        notes = [f"measured {first['measured_at']:%Y-%m-%d %H:%M} UTC"
+                 + (": PROVISIONAL, the attribution window is still open" if first["provisional"] else
+                    ": the attribution window has closed"),
+                 "segments: treated against held-out users of the segment; offers: against the whole holdout "
+                 "(offers are not assigned at random)"]
+    return Section("results", "Measured lift per segment and offer", [charts.lift_intervals(results)], notes,
+                   empty="No results measured for this run yet: DAG journey_campaign_results measures it daily "
+                         "(or `journey run results --param campaign_id=…`); rewrite this page with `journey report`.")
 
 
 def funnel_table(segments: list[dict]) -> list[tuple]:

@@ -1,0 +1,73 @@
+"""Reading campaign results back: the current measurement of a run, and its table for people.
+
+`current_results` reads journey.campaign_results_current (the latest measurement per row) for a
+campaign's current run or a named run; `result_lines` formats it: per breakdown row both arms
+and each increment with its 95 % interval, and "provisional" while the window is open. Used by
+`journey campaigns results` and the campaign report.
+"""
+
+from __future__ import annotations
+
+from journey import warehouse
+from journey.errors import InputError
+
+FIELDS = ("campaign_id", "run_id", "measured_at", "level", "key", "window_start", "window_end", "provisional",
+          "treated_users", "treated_converters", "treated_rate", "treated_revenue_per_user", "treated_redemptions",
+          "treated_coupon_cost", "holdout_users", "holdout_converters", "holdout_rate", "holdout_revenue_per_user",
+          "rate_lift", "rate_lift_low", "rate_lift_high", "incremental_conversions", "incremental_conversions_low",
+          "incremental_conversions_high", "incremental_revenue", "incremental_revenue_low", "incremental_revenue_high",
+          "incremental_profit", "incremental_profit_low", "incremental_profit_high")
+SQL = f"""SELECT {', '.join(FIELDS)} FROM journey.campaign_results_current
+WHERE campaign_id = %(campaign_id)s
+  AND run_id = coalesce(%(run_id)s, (SELECT run_id FROM journey.campaign_runs_current WHERE campaign_id = %(campaign_id)s))
+ORDER BY CASE level WHEN 'campaign' THEN 0 WHEN 'segment' THEN 1 ELSE 2 END, key"""
+LEVEL_ORDER = ("campaign", "segment", "offer")
+
+
+def current_results(conn, campaign_id: str, run_id: str | None = None) -> list[dict]:
+    """The latest measurement's rows of the run (the campaign's current run without `run_id`)."""
+    rows = warehouse.fetch_all(conn, SQL, {"campaign_id": campaign_id, "run_id": run_id or None})
+    return [dict(zip(FIELDS, row, strict=True)) for row in rows]
+
+
+def require_results(conn, campaign_id: str, run_id: str | None = None) -> list[dict]:
+    """current_results, or an error saying how to measure the run."""
+    rows = current_results(conn, campaign_id, run_id)
+    if not rows:
+        what = f"run {run_id!r} of campaign {campaign_id!r}" if run_id else f"campaign {campaign_id!r}"
+        raise InputError(f"no results for {what}: measure it first with `journey run results "
+                         f"--param campaign_id={campaign_id}` (DAG journey_campaign_results)")
+    return rows
+
+
+def interval(row: dict, name: str, fmt: str) -> str:
+    """`estimate [low, high]` of an increment, or n/a without one."""
+    if row[name] is None:
+        return "n/a"
+    return f"{row[name]:{fmt}} [{row[name + '_low']:{fmt}}, {row[name + '_high']:{fmt}}]"
+
+
+def _rate(value: float | None) -> str:
+    """A rate as a percentage (n/a for an empty arm)."""
+    return "n/a" if value is None else f"{value:.2%}"
+
+
+def result_lines(rows: list[dict]) -> list[str]:
+    """The table of a run's current results."""
+    first = rows[0]
+    days = (first["window_end"] - first["window_start"]).days
+    lines = [f"campaign {first['campaign_id']}, run {first['run_id']}: measured {first['measured_at']:%Y-%m-%d %H:%M} "
+             f"UTC; window {first['window_start']:%Y-%m-%d %H:%M} + {days} days"
+             + (" - PROVISIONAL: the window is still open" if first["provisional"] else " (closed)"),
+             f"{'level':<8} {'key':<18} {'treated':>8} {'rate':>7} {'holdout':>8} {'rate':>7} {'redeemed':>8} "
+             f"{'cost':>9}  conversion lift [95 % CI]   incr. conversions   incr. revenue   incr. profit"]
+    for row in rows:
+        lines.append(f"{row['level']:<8} {row['key'][:18]:<18} {row['treated_users']:>8,} {_rate(row['treated_rate']):>7} "
+                     f"{row['holdout_users']:>8,} {_rate(row['holdout_rate']):>7} {row['treated_redemptions']:>8,} "
+                     f"{row['treated_coupon_cost']:>9,.2f}  {interval(row, 'rate_lift', '+.2%')}   "
+                     f"{interval(row, 'incremental_conversions', '+,.1f')}   "
+                     f"{interval(row, 'incremental_revenue', '+,.2f')}   {interval(row, 'incremental_profit', '+,.2f')}"
+                     + ("  provisional" if row["provisional"] else ""))
+    lines.append("intervals: 95 %; conversion: Newcombe score; revenue, profit: Welch t; offers are compared with the "
+                 "whole holdout (not randomised per offer)")
+    return lines

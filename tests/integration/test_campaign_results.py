@@ -1,0 +1,164 @@
+"""Campaign results end to end below the DAG: warehouse rows of a tiny run, curated events, real Spark.
+
+Run spring/run-1 starts 2026-11-01 with a 7-day window (its own params). t1 (segment Shoppers,
+pct10, code SP-T1) buys 2 × 20 inside the window and redeems SP-T1 (no price: 10 % of 40 = 4),
+and also buys before and after the window; t2 (Browsers, fixed5, SP-T2) buys 30 and redeems
+t1's code (does not count); t3 (Shoppers) got an ad only and does nothing; held out: h1
+(Shoppers) buys 10, h2 (Browsers) nothing; u9, outside the campaign, buys too. Margin 0.3.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+import pytest
+
+from journey import lake, warehouse
+from journey.campaigns.measure import measure_campaigns
+from journey.config import get_settings
+from journey.schemas import CURATED_EVENT_COLUMNS, spark_schema
+
+pytestmark = pytest.mark.postgres
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+DAY = date(2026, 10, 31)
+RUN = {"campaign_id": "spring", "run_id": "run-1", "snapshot_date": DAY}
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    """A Journey home with a running embedded PostgreSQL."""
+    home = tmp_path_factory.mktemp("campaign-results") / "home"
+    settings = get_settings({"JOURNEY_HOME": str(home)})
+    warehouse.start_server(settings)
+    yield settings
+    warehouse.stop_server(settings)
+
+
+def rows(**columns) -> pa.Table:
+    """An Arrow table of the run's rows (run columns added to each)."""
+    n = len(next(iter(columns.values())))
+    return pa.Table.from_pydict({**{k: [v] * n for k, v in RUN.items()}, **columns})
+
+
+def campaign_tables() -> list[warehouse.TableLoad]:
+    """The published run: campaign row, holdout, audience counts, coupons, ads."""
+    where = "campaign_id = 'spring' AND run_id = 'run-1'"
+    params = json.dumps({"campaign_id": "spring", "attribution_window_days": 7})
+    campaign = rows(name=["Spring"], objective=["conversion"], params=[params], signals=["{}"], budget=[100.0],
+                    budget_used=[7.0], expected_value=[3.0], value_upper_bound=[4.0], eligible_users=[5],
+                    holdout_users=[2], start_time=[START], end_time=[datetime(2026, 11, 8, tzinfo=UTC)])
+    holdout = rows(user_id=["h1", "h2"], segment_id=[1, 2], draw=[0.01, 0.02])
+    audience = rows(segment_id=[1, 1, 2, 2], segment_name=["Shoppers", "Shoppers", "Browsers", "Browsers"],
+                    status=["treated", "holdout", "treated", "holdout"], reason=["eligible"] * 4, users=[2, 1, 1, 1])
+    coupons = rows(user_id=["t1", "t2"], segment_id=[1, 2], offer_name=["pct10", "fixed5"], kind=["percent", "fixed"],
+                   offer_value=[10.0, 5.0], min_spend=[0.0, 0.0], coupon_code=["SP-T1", "SP-T2"],
+                   channel=["email", "email"], expected_cost=[4.0, 3.0], expected_value=[1.0, 2.0],
+                   reason=["{}", "{}"])
+    ads = rows(user_id=["t1", "t2", "t3"], segment_id=[1, 2, 1], channel=["email"] * 3, creative_id=["c"] * 3,
+               send_at=[START] * 3, coupon_code=["SP-T1", "SP-T2", None], reason=["{}"] * 3)
+    return [warehouse.TableLoad(table, data, data.column_names, where) for table, data in (
+        ("campaigns", campaign), ("campaign_holdout", holdout), ("campaign_audience", audience),
+        ("coupon_assignments", coupons), ("ad_assignments", ads))]
+
+
+def event(n: int, when: datetime, user: str, kind: str, price: float | None = None, qty: int = 1,
+          code: str | None = None) -> tuple:
+    """One curated event row."""
+    return (f"e{n}", when, user, f"s{n}", kind, "p1" if kind == "purchase" else None, "home", None, price,
+            qty, "web", code, when.date())
+
+
+def at(day: int, month: int = 11) -> datetime:
+    """Noon UTC of a day of 2026."""
+    return datetime(2026, month, day, 12, tzinfo=UTC)
+
+
+EVENTS = [
+    event(1, at(2), "t1", "purchase", 20.0, qty=2),
+    event(2, at(2), "t1", "coupon_redeem", code="SP-T1"),
+    event(3, at(30, 10), "t1", "purchase", 99.0),  # before the window
+    event(4, at(9), "t1", "purchase", 99.0),  # after the 7-day window
+    event(5, at(3), "t2", "coupon_redeem", code="SP-T1"),  # someone else's code
+    event(6, at(3), "t2", "purchase", 30.0),
+    event(7, at(4), "h1", "purchase", 10.0),
+    event(8, at(4), "u9", "purchase", 500.0),  # not in the campaign
+]
+
+
+@pytest.fixture(scope="module")
+def measured(spark, settings):
+    """The run published, the events in the lake, measured while open (11-05) and once closed (11-10)."""
+    with warehouse.connect(settings) as conn:
+        warehouse.publish(conn, campaign_tables())
+    frame = spark.createDataFrame(EVENTS, spark_schema(CURATED_EVENT_COLUMNS))
+    frame.write.partitionBy("event_date").parquet(lake.path(settings, lake.CURATED_EVENTS))
+    open_run = measure_campaigns(spark, settings, "spring", margin_rate=0.3, now=at(5))
+    closed = measure_campaigns(spark, settings, margin_rate=0.3, now=at(10))
+    return open_run, closed
+
+
+def fetch(settings, sql: str) -> list[tuple]:
+    """Rows of a query as the owner."""
+    with warehouse.connect(settings) as conn:
+        return warehouse.fetch_all(conn, sql)
+
+
+def test_each_measurement_publishes_its_rows(measured, settings):
+    assert measured == ({"run-1": 6}, {"run-1": 6})
+    found = fetch(settings, "SELECT measured_at, provisional, count(*) FROM journey.campaign_results "
+                            "GROUP BY 1, 2 ORDER BY 1")
+    assert found == [(at(5), True, 6), (at(10), False, 6)]
+
+
+def test_campaign_row_counts_the_window_and_the_own_code_only(measured, settings):
+    [row] = fetch(settings, """SELECT treated_users, treated_converters, treated_orders, treated_revenue,
+        treated_redemptions, treated_coupon_cost, holdout_users, holdout_converters, holdout_revenue,
+        window_end, provisional, rate_lift, round(incremental_revenue::numeric, 6)::float8,
+        round(incremental_profit::numeric, 6)::float8, rate_lift_low < rate_lift AND rate_lift < rate_lift_high
+        FROM journey.campaign_results_current WHERE level = 'campaign'""")
+    # rate 2/3 − 1/2; revenue (70/3 − 5) × 3; profit per user (8, 9, 0) vs (3, 0): (17/3 − 1.5) × 3
+    assert row == (3, 2, 2, 70.0, 1, 4.0, 2, 1, 10.0, datetime(2026, 11, 8, tzinfo=UTC), False,
+                   pytest.approx(1 / 6), 55, 12.5, True)
+
+
+def test_segment_and_offer_rows(measured, settings):
+    found = fetch(settings, """SELECT level, key, segment_id, offer_name, treated_users, holdout_users,
+        treated_revenue, treated_redemptions FROM journey.campaign_results_current ORDER BY level, key""")
+    assert found == [("campaign", "all", None, None, 3, 2, 70.0, 1),
+                     ("offer", "(no coupon)", None, None, 1, 2, 0.0, 0),
+                     ("offer", "fixed5", None, "fixed5", 1, 2, 30.0, 0),
+                     ("offer", "pct10", None, "pct10", 1, 2, 40.0, 1),
+                     ("segment", "Browsers", 2, None, 1, 1, 30.0, 0),
+                     ("segment", "Shoppers", 1, None, 2, 1, 40.0, 1)]
+
+
+def test_runs_whose_window_closed_long_ago_are_not_measured(spark, measured, settings):
+    assert measure_campaigns(spark, settings, margin_rate=0.3, now=at(20)) == {}
+
+
+def test_bi_role_reads_the_bi_view(measured, settings):
+    conn = warehouse.open_connection(warehouse.bi_url(settings))
+    try:
+        found = warehouse.fetch_all(conn, "SELECT campaign_name, level, count(*) FROM journey.bi_campaign_results "
+                                          "GROUP BY 1, 2 ORDER BY 2")
+    finally:
+        conn.close()
+    assert found == [("Spring", "campaign", 1), ("Spring", "offer", 3), ("Spring", "segment", 2)]
+
+
+def test_command_prints_the_current_results_with_intervals(measured, settings, monkeypatch, capsys):
+    from journey.cli import main
+
+    monkeypatch.setenv("JOURNEY_HOME", str(settings.home))
+    assert main(["campaigns", "results", "spring"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "campaign spring, run run-1: measured 2026-11-10 12:00 UTC; window 2026-11-01 00:00 + 7 days (closed)"
+    campaign = next(line for line in lines if line.startswith("campaign all"))
+    assert campaign.split()[2:8] == ["3", "66.67%", "2", "50.00%", "1", "4.00"]
+    assert "+16.67% [" in campaign and "+55.00 [" in campaign and "+12.50 [" in campaign
+    assert [line.split()[1] for line in lines[2:-1]] == ["all", "Browsers", "Shoppers", "(no", "fixed5", "pct10"]
+    assert main(["campaigns", "results", "autumn"]) == 2  # nothing measured: one error line
+    assert "no results for campaign 'autumn'" in capsys.readouterr().err
