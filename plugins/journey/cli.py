@@ -10,6 +10,7 @@ import argparse
 import sys
 from datetime import date
 
+from journey.campaigns.commands import add_commands as add_campaign_commands
 from journey.config import get_settings
 from journey.dag_ids import DAG_IDS
 from journey.errors import InputError
@@ -307,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(func=_models)
 
     add_serve_commands(sub, _positive)
+    add_campaign_commands(sub)
     return parser
 
 
