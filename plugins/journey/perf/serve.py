@@ -1,24 +1,24 @@
 """Benchmark: next-best-action requests/s and latency of `journey serve` on loopback.
 
     python -m journey.perf.serve [--users 1000000] [--requests 20000] [--concurrency 16] [--workers 1]
-                                 [--max-seconds 120]
+                                 [--max-seconds 120] [--client wrk|httpx]
 
 Publishes N users into a fresh embedded PostgreSQL with server-side INSERT … SELECT
 generate_series (one live campaign: 90 % treated with a coupon, an ad and 5 recommendations,
 10 % held out; a segment per user), starts the API with uvicorn in a child process on a free
-127.0.0.1 port, then sends GET /v1/users/{id}/next-best-action for random ids (5 % unknown)
-from an httpx.AsyncClient with `--concurrency` requests in flight, bounded by `--requests` and
-`--max-seconds`. Prints requests/s and p50/p95/p99 latency as the client saw them (the load
-generator shares the machine's cores with the server and PostgreSQL), and the CPU time per
-request of the API process(es) and of the load client, which a busy machine does not inflate.
+127.0.0.1 port (it loads its in-memory snapshot before answering), then sends GET
+/v1/users/{id}/next-best-action for random ids (5 % unknown) from wrk, or httpx when wrk is not
+installed (journey.perf.serve_load), with `--concurrency` requests in flight, bounded by
+`--requests` and `--max-seconds`. Prints the snapshot's load time and the API's resident
+memory, requests/s and p50/p95/p99 latency as the client saw them (the load generator shares
+the machine's cores with the server), and the CPU time per request of the API process(es) and
+of the load client, which a busy machine does not inflate.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import random
 import socket
 import subprocess
 import sys
@@ -27,12 +27,14 @@ import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 import psutil
 
 from journey import warehouse
 from journey.config import get_settings
+from journey.perf.serve_load import httpx_load, wrk_available, wrk_load
 from journey.serve import auth
+
+STARTUP_S = 600  # the snapshot of 1M users loads before the first answer
 
 PUBLISH = [
     """INSERT INTO journey.campaigns VALUES ('bench', 'r1', current_date, 'Bench', 'revenue', '{}', '{}', 1e6, 1e5,
@@ -77,7 +79,7 @@ def start_api(home: Path, port: int, workers: int) -> subprocess.Popen:
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "journey.serve.app:app_from_environment",
                                 "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                                 "--no-access-log", "--log-level", "warning"], env=env)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -85,37 +87,19 @@ def start_api(home: Path, port: int, workers: int) -> subprocess.Popen:
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("the API did not answer /healthz within 60 s")
-
-
-async def load(port: int, token: str, users: int, requests: int, concurrency: int, max_seconds: float):
-    """Send next-best-action requests; returns (latencies in seconds, statuses, wall seconds)."""
-    latencies, statuses = [], {}
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    sent = 0
-    started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits) as client:
-
-        async def worker(seed: int) -> None:
-            nonlocal sent
-            draw = random.Random(seed)
-            while sent < requests and time.perf_counter() - started < max_seconds:
-                sent += 1
-                user = draw.randrange(int(users * 1.05))
-                begun = time.perf_counter()
-                answer = await client.get(f"/v1/users/u{user}/next-best-action")
-                latencies.append(time.perf_counter() - begun)
-                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
-
-        await asyncio.gather(*(worker(seed) for seed in range(concurrency)))
-    return latencies, statuses, time.perf_counter() - started
+    raise RuntimeError(f"the API did not answer /healthz within {STARTUP_S} s")
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process and its children (uvicorn workers) so far."""
     root = psutil.Process(pid)
     return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+
+
+def memory_mib(pid: int) -> float:
+    """Resident memory (MiB) of a process and its children (uvicorn workers)."""
+    root = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk" if wrk_available() else "httpx",
+                        help="load client (default: wrk when installed, `apt-get install wrk`)")
     args = parser.parse_args(argv)
     home = Path(tempfile.mkdtemp(prefix="journey-bench-serve-")) / "home"
     settings = get_settings({"JOURNEY_HOME": str(home)})
@@ -136,23 +122,28 @@ def main(argv: list[str] | None = None) -> int:
             token = auth.create_key(conn, "bench", ("read",))[1]
         print(f"published {args.users:,} users in {seconds:.1f} s", flush=True)
         port = free_port()
+        started = time.perf_counter()
         api = start_api(home, port, args.workers)
+        snapshot = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()["snapshot"]
+        print(f"API up in {time.perf_counter() - started:.1f} s (snapshot of {snapshot['users']:,} users loaded in "
+              f"{snapshot['load_seconds']:.1f} s); resident memory {memory_mib(api.pid):,.0f} MiB", flush=True)
         try:
-            server_cpu, client_cpu = cpu_seconds(api.pid), time.process_time()
-            latencies, statuses, wall = asyncio.run(load(port, token, args.users, args.requests, args.concurrency,
-                                                         args.max_seconds))
-            server_cpu, client_cpu = cpu_seconds(api.pid) - server_cpu, time.process_time() - client_cpu
+            server_cpu = cpu_seconds(api.pid)
+            load = wrk_load if args.client == "wrk" else httpx_load
+            result = load(port, token, args.users, args.requests, args.concurrency, args.max_seconds)
+            server_cpu = cpu_seconds(api.pid) - server_cpu
+            memory = memory_mib(api.pid)
         finally:
             api.terminate()
             api.wait(timeout=30)
     finally:
         warehouse.stop_server(settings)
-    p50, p95, p99 = np.percentile(np.array(latencies) * 1000, [50, 95, 99])
-    print(f"next-best-action: {len(latencies):,} requests in {wall:.1f} s = {len(latencies) / wall:,.0f} requests/s "
-          f"(concurrency {args.concurrency}, {args.workers} uvicorn worker(s)); latency p50 {p50:.1f} ms, "
-          f"p95 {p95:.1f} ms, p99 {p99:.1f} ms; statuses {statuses}; CPU per request: API "
-          f"{server_cpu / len(latencies) * 1000:.2f} ms, load client {client_cpu / len(latencies) * 1000:.2f} ms; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"next-best-action: {result.requests:,} requests in {result.seconds:.1f} s = "
+          f"{result.requests / result.seconds:,.0f} requests/s (client {result.client}, concurrency "
+          f"{args.concurrency}, {args.workers} uvicorn worker(s)); latency p50 {result.p50_ms:.1f} ms, p95 "
+          f"{result.p95_ms:.1f} ms, p99 {result.p99_ms:.1f} ms; failed {result.failed}; CPU per request: API "
+          f"{server_cpu / result.requests * 1000:.3f} ms, load client {result.client_cpu_s / result.requests * 1000:.3f} ms; "
+          f"API resident memory {memory:,.0f} MiB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 

@@ -201,6 +201,7 @@ def _add_operations_routes(app: FastAPI) -> None:
         holder = request.app.state.snapshot
         if holder is not None:
             fresh["snapshot"] = {"loaded_at": datetime.fromtimestamp(holder.current.loaded_at, UTC),
+                                 "load_seconds": round(holder.current.load_seconds, 3),
                                  "users": len(holder.current.users), "reloads": holder.reloads}
         return {"status": "ok", "database": "reachable", "checked_at": datetime.now(UTC), **fresh}
 

@@ -60,16 +60,18 @@ FULL JOIN journey.ad_assignments_current ad
 """
 
 RECOMMENDATIONS = """
-SELECT user_id, campaign_id, rank, product_id, category, score, source
-FROM journey.recommendation_assignments_current ORDER BY user_id, campaign_id, rank
+SELECT user_id, campaign_id, array_agg(rank ORDER BY rank), array_agg(product_id ORDER BY rank),
+       array_agg(category ORDER BY rank), array_agg(score ORDER BY rank), array_agg(source ORDER BY rank)
+FROM journey.recommendation_assignments_current GROUP BY user_id, campaign_id
 """
+ITEM_START = b',{"campaign_id":'  # only between items: inside a JSON string every " is escaped
 
 SUPPRESSIONS = "SELECT user_id, expires_at FROM journey.suppression_list"
 
 ANY_OBJECT = TypeAdapter(dict[str, Any] | None)
 TEXT = TypeAdapter(str | None)
 CAMPAIGN = TypeAdapter(Campaign)
-RECOMMENDATION = TypeAdapter(Recommendation)
+RECOMMENDATION_LIST = TypeAdapter(list[Recommendation])
 SEGMENT = TypeAdapter(Segment)
 SEGMENTS = TypeAdapter(list[Segment])
 UNKNOWN_TAIL = b'"segment":null,"lifecycle_stage":null,"scores":null}'
@@ -243,24 +245,22 @@ def _load_treatments(conn, users: dict[str, UserEntry], campaigns: dict[str, Cam
         _entry(users, user_id).treatments.append((key, campaign_id, offer_channel, ad_channel, parts, reason))
 
 
+def _items(ranked: bytes) -> tuple[bytes, tuple[int, ...]]:
+    """A serialised list of recommendations → (its objects comma-joined, where each object ends)."""
+    items = ranked[1:-1]
+    ends, start = [], 0
+    while (found := items.find(ITEM_START, start)) >= 0:
+        ends.append(found)
+        start = found + 1
+    return items, (*ends, len(items))
+
+
 def _load_recommendations(conn, users: dict[str, UserEntry]) -> None:
-    """Each user's ranked list per current run: the objects comma-joined, and where each one ends."""
-    current, items, ends = None, b"", []
-
-    def keep() -> None:
-        if current is not None:
-            _entry(users, current[0]).recommendations[current[1]] = (items, tuple(ends))
-
-    for user_id, campaign_id, rank, product_id, category, score, source in _rows(
-            conn, "journey_snapshot_recommendations", RECOMMENDATIONS):
-        if (user_id, campaign_id) != current:
-            keep()
-            current, items, ends = (user_id, campaign_id), b"", []
-        item = dump(RECOMMENDATION, {"campaign_id": campaign_id, "rank": rank, "product_id": product_id,
-                                     "category": category, "score": score, "source": source})
-        items = item if not items else items + b"," + item
-        ends.append(len(items))
-    keep()
+    """Each user's ranked list per current run (one serialisation per list, split at the objects)."""
+    names = ("rank", "product_id", "category", "score", "source")
+    for user_id, campaign_id, *columns in _rows(conn, "journey_snapshot_recommendations", RECOMMENDATIONS):
+        ranked = [dict(zip(names, values, strict=True), campaign_id=campaign_id) for values in zip(*columns, strict=True)]
+        _entry(users, user_id).recommendations[campaign_id] = _items(dump(RECOMMENDATION_LIST, ranked))
 
 
 def load_suppressions(conn) -> dict[str, float | None]:

@@ -1,0 +1,116 @@
+"""Load clients of the API benchmark (journey.perf.serve): wrk when installed, else httpx.
+
+Both send GET /v1/users/u<i>/next-best-action for random i in [0, users × 1.05) (5 % never
+published: the unknown-user fallback) with `concurrency` requests in flight, until `requests`
+answers or `max_seconds`, and return a LoadResult.
+
+- wrk (Debian package `wrk`, C, one thread): ~0.02 ms of CPU a request, so on 2 cores nearly
+  all the CPU is left to the server. Its latencies are per request as wrk saw them.
+- httpx.AsyncClient (pinned): ~2 ms of CPU a request, as much as the server itself used to need;
+  on 2 cores it caps the figure below what the server can do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+import httpx
+import numpy as np
+
+WRK_SCRIPT = r"""
+local users = tonumber(os.getenv("BENCH_USERS"))
+local limit = tonumber(os.getenv("BENCH_REQUESTS"))
+local answered = 0
+function init(args) math.randomseed(7) end
+function request()
+  return wrk.format("GET", "/v1/users/u" .. math.random(0, math.floor(users * 1.05) - 1) .. "/next-best-action")
+end
+function response(status, headers, body)
+  answered = answered + 1
+  if answered >= limit then wrk.thread:stop() end
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('BENCH {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, '
+    .. '"non_2xx": %d, "socket_errors": %d}\n', summary.requests, summary.duration, latency:percentile(50),
+    latency:percentile(95), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a load client measured."""
+
+    client: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    failed: int  # non-2xx answers and socket errors
+    client_cpu_s: float
+
+
+def wrk_available() -> bool:
+    """wrk on PATH (`apt-get install wrk`)."""
+    return shutil.which("wrk") is not None
+
+
+def wrk_load(port: int, token: str, users: int, requests: int, concurrency: int, max_seconds: float) -> LoadResult:
+    """Run wrk (1 thread, `concurrency` connections) with the Lua script above."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    env = {**os.environ, "BENCH_USERS": str(users), "BENCH_REQUESTS": str(requests)}
+    started, before = time.perf_counter(), os.times()
+    try:
+        done = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{int(max_seconds)}s", "--timeout", "10s",
+                               "-H", f"Authorization: Bearer {token}", "-s", script.name, f"http://127.0.0.1:{port}"],
+                              env=env, capture_output=True, text=True, timeout=max_seconds + 60, check=True)
+    finally:
+        os.unlink(script.name)
+    usage = os.times()
+    line = next(line for line in done.stdout.splitlines() if line.startswith("BENCH "))
+    found = json.loads(line.removeprefix("BENCH "))
+    seconds = found["duration_us"] / 1e6 or time.perf_counter() - started
+    return LoadResult("wrk", found["requests"], seconds, found["p50_us"] / 1e3, found["p95_us"] / 1e3,
+                      found["p99_us"] / 1e3, found["non_2xx"] + found["socket_errors"],
+                      usage.children_user + usage.children_system - before.children_user - before.children_system)
+
+
+async def _httpx_load(port: int, token: str, users: int, requests: int, concurrency: int, max_seconds: float):
+    """(latencies in seconds, failed answers, wall seconds) from an httpx.AsyncClient."""
+    latencies, failed, sent = [], 0, 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
+                                 headers={"Authorization": f"Bearer {token}"}) as client:
+
+        async def worker(seed: int) -> None:
+            nonlocal sent, failed
+            draw = random.Random(seed)
+            while sent < requests and time.perf_counter() - started < max_seconds:
+                sent += 1
+                begun = time.perf_counter()
+                answer = await client.get(f"/v1/users/u{draw.randrange(int(users * 1.05))}/next-best-action")
+                latencies.append(time.perf_counter() - begun)
+                failed += answer.status_code != 200
+
+        await asyncio.gather(*(worker(seed) for seed in range(concurrency)))
+    return latencies, failed, time.perf_counter() - started
+
+
+def httpx_load(port: int, token: str, users: int, requests: int, concurrency: int, max_seconds: float) -> LoadResult:
+    """The same load from Python (CPU time of this process counted as the client's)."""
+    cpu = time.process_time()
+    latencies, failed, wall = asyncio.run(_httpx_load(port, token, users, requests, concurrency, max_seconds))
+    p50, p95, p99 = np.percentile(np.array(latencies) * 1000, [50, 95, 99])
+    return LoadResult("httpx", len(latencies), wall, p50, p95, p99, failed, time.process_time() - cpu)
