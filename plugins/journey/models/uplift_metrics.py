@@ -55,7 +55,7 @@ def binary_array(values, what: str) -> np.ndarray:
     bad = ~np.isin(array, (0, 1))
     if bad.any():
         where = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{what} must be 0/1, got {array[where]!r} at row {where}")
+        raise InputError(f"{what} must be 0/1, got {array[where].item()!r} at row {where}")
     return array.astype(np.int8)
 
 
