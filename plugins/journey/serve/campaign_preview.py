@@ -16,8 +16,10 @@ run, as is the expected incremental revenue.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
+import operator
 import os
 from dataclasses import dataclass
 
@@ -80,23 +82,30 @@ SELECT reason, segment_id, CASE WHEN reason IS NULL THEN channel END AS channel,
 FROM flagged GROUP BY 1, 2, 3"""
 
 
-def consent_csv(settings: Settings) -> bytes:
-    """The curated users' consent flags as CSV (user_id + CONSENT_COLUMNS); empty when the dimension is absent."""
+def consent_csv(settings: Settings, channels: tuple[str, ...]) -> bytes:
+    """Users who opted in to one of `channels` (consent channels only) as CSV: user_id + CONSENT_COLUMNS.
+
+    Only those rows matter: a user missing from the table has no consent (as in the DAG's left join
+    with coalesce to false). Empty when the dimension is absent or no consent channel is asked for.
+    """
     path = lake.local_path(lake.path(settings, lake.CURATED_USERS))
-    if not os.path.exists(path):
+    wanted = [f"consent_{c}" for c in channels if c in CONSENT_CHANNELS]
+    if not wanted or not os.path.exists(path):
         return b""
-    table = pads.dataset(path, format="parquet").to_table(columns=["user_id", *CONSENT_COLUMNS])
+    table = pads.dataset(path, format="parquet").to_table(
+        columns=["user_id", *CONSENT_COLUMNS],
+        filter=functools.reduce(operator.or_, [pads.field(c) == True for c in wanted]))  # noqa: E712 (an expression)
     buffer = io.BytesIO()
     pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
     return buffer.getvalue()
 
 
-def load_consents(conn, settings: Settings) -> None:
-    """The consent flags into the temporary table preview_consents (dropped at the end of the transaction)."""
+def load_consents(conn, settings: Settings, channels: tuple[str, ...]) -> None:
+    """The opted-in users' flags into the temporary table preview_consents (dropped at the end of the transaction)."""
     columns = ", ".join(f"{c} boolean" for c in CONSENT_COLUMNS)
     with conn.cursor() as cur:
-        cur.execute(f"CREATE TEMPORARY TABLE preview_consents (user_id text PRIMARY KEY, {columns}) ON COMMIT DROP")
-        cur.copy_expert("COPY preview_consents FROM STDIN WITH (FORMAT csv)", io.BytesIO(consent_csv(settings)))
+        cur.execute(f"CREATE TEMPORARY TABLE preview_consents (user_id text, {columns}) ON COMMIT DROP")
+        cur.copy_expert("COPY preview_consents FROM STDIN WITH (FORMAT csv)", io.BytesIO(consent_csv(settings, channels)))
         cur.execute("ANALYZE preview_consents")
 
 
@@ -120,7 +129,7 @@ class AudienceRow:
 
 def count_audience(conn, settings: Settings, params: CampaignParams, segment_ids: tuple[int, ...]) -> list[AudienceRow]:
     """The grouped audience of the campaign over the published tables."""
-    load_consents(conn, settings)
+    load_consents(conn, settings, params.channels)
     values = {"segments": list(segment_ids), "stages": list(params.lifecycle_stages), "cap": params.frequency_cap,
               "fraction": params.holdout_fraction, "campaign_id": params.campaign_id, "start": params.start_time,
               "since": params.start_time - FREQUENCY_WINDOW, "until": params.start_time}
