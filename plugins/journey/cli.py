@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     run = sub.add_parser("run", help="run a DAG on this machine (airflow dags test), progress per task, summary at the end")
-    run.add_argument("dag", help="daily, train or campaign (or a DAG id)")
+    run.add_argument("dag", help="daily, train, campaign or results (or a DAG id)")
     run.add_argument("--source", default="", help="daily: file or folder of events (default: $JOURNEY_HOME/inbox/events)")
     run.add_argument("--format", default="", help="daily: canonical, rees46, transactions or mapped (docs/formats.md)")
     run.add_argument("--mapping", default="", help="daily: YAML column mapping for --format mapped")

@@ -162,3 +162,14 @@ def test_command_prints_the_current_results_with_intervals(measured, settings, m
     assert [line.split()[1] for line in lines[2:-1]] == ["all", "Browsers", "Shoppers", "(no", "fixed5", "pct10"]
     assert main(["campaigns", "results", "autumn"]) == 2  # nothing measured: one error line
     assert "no results for campaign 'autumn'" in capsys.readouterr().err
+
+
+def test_an_unpublished_campaign_or_a_run_without_campaign_is_refused(spark, measured, settings):
+    from journey.errors import InputError
+
+    with pytest.raises(InputError, match="campaign 'autumn' is not published in journey.campaigns"):
+        measure_campaigns(spark, settings, "autumn", now=at(10))
+    with pytest.raises(InputError, match="run 'run-9' of campaign 'spring' is not published"):
+        measure_campaigns(spark, settings, "spring", "run-9", now=at(10))
+    with pytest.raises(InputError, match="run_id needs campaign_id"):
+        measure_campaigns(spark, settings, None, "run-1", now=at(10))

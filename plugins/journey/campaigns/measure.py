@@ -142,7 +142,7 @@ def describe(frame: pd.DataFrame) -> str:
     row = frame[frame["level"] == "campaign"].iloc[0]
     lift = ("no lift (an arm is empty)" if pd.isna(row["rate_lift"]) else
             f"conversion lift {row['rate_lift']:+.2%} [{row['rate_lift_low']:+.2%}, {row['rate_lift_high']:+.2%}]")
-    return (f"{row['campaign_id']} {row['run_id']}: {row['treated_users']:,} treated, {row['holdout_users']:,} held out; "
+    return (f"campaign results {row['campaign_id']} {row['run_id']}: {row['treated_users']:,} treated, {row['holdout_users']:,} held out; "
             f"{lift}{' (provisional)' if row['provisional'] else ''}")
 
 
@@ -161,5 +161,5 @@ def measure_campaigns(spark: SparkSession, settings: Settings, campaign_id: str 
         for run in runs:
             frame = measure_run(spark, settings, conn, run, now, margin)
             published[run.run_id] = publish_results(conn, run, frame)
-            print(f"  {describe(frame)}; {published[run.run_id]} rows published")
+            print(f"{describe(frame)}; {published[run.run_id]} rows published")
     return published

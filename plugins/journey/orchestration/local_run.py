@@ -25,7 +25,7 @@ LOG_LINE = re.compile(r"^\S+ \[(?P<level>\w+)\s*\] (?P<message>.*?)\s+\[(?P<logg
 RUNNING_TASK = re.compile(r"running task <TaskInstance: [\w]+\.(?P<task>\w+) (?P<run_id>\S+) ")
 OUR_LINES = ("ingest ", "users:", "products:", "profiles ", "lifecycle:", "buyers:", "segments ", "#",
              "previous snapshot:", "quarantined ", "duplicates:", "published ", "error:", "warning:", "note:",
-             "quality gate ", "report:")  # the lines our jobs print (leading spaces ignored)
+             "quality gate ", "report:", "campaign results")  # the lines our jobs print (leading spaces ignored)
 
 
 @dataclass
