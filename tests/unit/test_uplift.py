@@ -6,7 +6,13 @@ import pytest
 
 from journey.errors import DataError, InputError
 from journey.models.uplift import UpliftParams, fit_response, fit_uplift
-from journey.models.uplift_metrics import qini_coefficient, qini_curve, uplift_at_k, uplift_promotion
+from journey.models.uplift_metrics import (
+    qini_coefficient,
+    qini_curve,
+    qini_difference_interval,
+    uplift_at_k,
+    uplift_promotion,
+)
 
 # Six customers, score 6..1 (distinct), so the curve has a point after each one.
 SCORE = np.array([6.0, 5.0, 4.0, 3.0, 2.0, 1.0])
@@ -76,6 +82,14 @@ def test_learners_beat_the_response_model_on_a_known_effect(synthetic, kind):
     assert learner_qini > 0.85 * oracle_qini, (learner_qini, oracle_qini)
     persuadable = effect > 0.2
     assert learned[persuadable].mean() > 0.15 > 0.05 > learned[~persuadable].mean()
+
+
+def test_qini_difference_interval_is_paired(synthetic):
+    """A score against itself differs by exactly 0 in every resample; the true effect beats random clearly."""
+    _, (_, treated, outcome, effect), _, _ = synthetic
+    assert qini_difference_interval(outcome, treated, effect, effect, resamples=20) == (0.0, 0.0, 0.0)
+    difference, low, high = qini_difference_interval(outcome, treated, effect, np.zeros(len(effect)), resamples=50)
+    assert 0 < low < difference < high
 
 
 def test_promotion_needs_to_beat_both_the_response_model_and_the_hand_formula(synthetic):

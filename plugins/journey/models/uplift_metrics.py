@@ -122,6 +122,25 @@ def uplift_at_k(outcome, treated, score, k: float) -> float:
     return float(y_top[t_top == 1].mean() - y_top[t_top == 0].mean())
 
 
+def qini_difference_interval(outcome, treated, score, other, resamples: int = 200, seed: int = 0,
+                             level: float = 0.95) -> tuple[float, float, float]:
+    """(Qini of score − Qini of other, low, high): the difference on these rows and its paired bootstrap interval.
+
+    Rows are resampled with replacement `resamples` times (seeded); both scores are measured on
+    the same resample, and the interval is the percentile interval of the differences.
+    """
+    y, t, s = check_arms(outcome, treated, score)
+    o = check_arms(y, t, other)[2]
+    rng = np.random.default_rng(seed)
+    differences = []
+    for _ in range(resamples):
+        rows = rng.integers(0, len(y), len(y))
+        differences.append(qini_coefficient(y[rows], t[rows], s[rows]) - qini_coefficient(y[rows], t[rows], o[rows]))
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(differences, [tail, 100 - tail])
+    return qini_coefficient(y, t, s) - qini_coefficient(y, t, o), float(low), float(high)
+
+
 def uplift_metrics(outcome, treated, score, ks: tuple[float, ...] = UPLIFT_K) -> dict[str, float]:
     """{"qini": ..., "uplift_at_10": ..., "uplift_at_30": ...} of one score on the same rows."""
     metrics = {QINI: qini_coefficient(outcome, treated, score)}

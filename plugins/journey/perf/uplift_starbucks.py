@@ -4,7 +4,8 @@ Trains the T-learner, the X-learner and the response model (treated-only classif
 `starbucks_promo_training.csv` (84,534 customers; `Promotion` Yes/No assigned at random,
 `purchase` 0/1, anonymised attributes V1–V7), ranks `starbucks_promo_test.csv` (41,650) and
 prints, per contender, the Qini coefficient and the uplift at 10 % and 30 % on the test file,
-beside a seeded random order (expected Qini 0). The data folder defaults to ../shared/data
+beside a seeded random order (expected Qini 0), and each learner's Qini minus the response
+model's with a 95 % paired bootstrap interval over the test rows. The data folder defaults to ../shared/data
 beside the checkout, then /work/shared/data (as tests/samples.py looks). Exits 1 when no
 learner beats both the response model and random on Qini.
 """
@@ -22,7 +23,7 @@ import pandas as pd
 
 from journey.errors import InputError, MissingInputError
 from journey.models.uplift import UpliftParams, fit_response, fit_uplift
-from journey.models.uplift_metrics import QINI, UPLIFT_K, uplift_at_name, uplift_metrics
+from journey.models.uplift_metrics import QINI, UPLIFT_K, qini_difference_interval, uplift_at_name, uplift_metrics
 from journey.perf.daily import machine
 
 TRAINING_FILE = "starbucks_promo_training.csv"
@@ -31,6 +32,8 @@ FEATURES = tuple(f"V{i}" for i in range(1, 8))
 TREATMENT_VALUES = {"Yes": 1, "No": 0}
 DATA_FOLDERS = (Path(__file__).resolve().parents[3].parent / "shared" / "data", Path("/work/shared/data"))
 RANDOM_SEED = 7
+BOOTSTRAP_RESAMPLES = 200
+LEARNER_NAMES = ("T-learner", "X-learner")
 
 
 def data_folder(given: Path | None) -> Path:
@@ -68,13 +71,18 @@ def contender_scores(train: tuple, test_features: pd.DataFrame, params: UpliftPa
     return scores
 
 
-def evaluate(folder: Path, params: UpliftParams, log=print) -> dict[str, dict[str, float]]:
-    """{contender: {qini, uplift_at_10, uplift_at_30}} on the test file, trained on the training file."""
+def evaluate(folder: Path, params: UpliftParams, log=print) -> tuple[dict[str, dict[str, float]], dict[str, tuple]]:
+    """({contender: {qini, uplift_at_10, uplift_at_30}}, {learner: Qini − response model's, with its 95 % interval})
+    on the test file, trained on the training file."""
     train = read_promotion(folder / TRAINING_FILE)
     features, treated, outcome = read_promotion(folder / TEST_FILE)
     log(f"read {len(train[1]):,} training and {len(treated):,} test customers from {folder}")
     scores = contender_scores(train, features, params, log)
-    return {name: uplift_metrics(outcome, treated, s) for name, s in scores.items()}
+    metrics = {name: uplift_metrics(outcome, treated, s) for name, s in scores.items()}
+    log(f"paired bootstrap of the Qini difference, {BOOTSTRAP_RESAMPLES} resamples of the test file")
+    margins = {name: qini_difference_interval(outcome, treated, scores[name], scores["response model"],
+                                              BOOTSTRAP_RESAMPLES, seed=RANDOM_SEED) for name in LEARNER_NAMES}
+    return metrics, margins
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
@@ -89,7 +97,7 @@ def table(results: dict[str, dict[str, float]]) -> str:
 
 def best_learner(results: dict[str, dict[str, float]]) -> str:
     """The learner with the highest Qini."""
-    return max(("T-learner", "X-learner"), key=lambda name: results[name][QINI])
+    return max(LEARNER_NAMES, key=lambda name: results[name][QINI])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=UpliftParams().n_estimators, help="boosting rounds at most")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    results = evaluate(data_folder(args.data), replace(UpliftParams(), n_estimators=args.rounds))
+    results, margins = evaluate(data_folder(args.data), replace(UpliftParams(), n_estimators=args.rounds))
     print(table(results))
+    for name, (difference, low, high) in margins.items():
+        print(f"{name} − response model, Qini: {difference:+.4f} (95 % paired bootstrap {low:+.4f} .. {high:+.4f})")
     best = best_learner(results)
     wins = results[best][QINI] > max(results["response model"][QINI], results["random"][QINI], 0.0)
     print(f"\n{best}: Qini {results[best][QINI]:+.4f} vs response model {results['response model'][QINI]:+.4f} "
