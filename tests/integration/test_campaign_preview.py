@@ -243,6 +243,27 @@ def test_list_and_report_of_a_published_run(world, monkeypatch):
     assert client.get("/campaigns/spring/spring-r1/report").status_code == 401
 
 
+RESULT_SQL = """INSERT INTO journey.campaign_results (campaign_id, run_id, measured_at, level, key, window_start,
+    window_end, provisional, margin_rate, treated_users, treated_converters, treated_orders, treated_revenue,
+    treated_redemptions, treated_coupon_cost, holdout_users, holdout_converters, holdout_orders, holdout_revenue,
+    holdout_redemptions, holdout_coupon_cost, rate_lift, rate_lift_low, rate_lift_high)
+VALUES ('spring', 'spring-r1', %s, %s, 'all', %s, %s, %s, 0.3, 66, 9, 9, 450, 3, 12, 1, 0, 0, 0, 0, 0, %s, %s, %s)"""
+
+
+def test_the_list_shows_the_latest_campaign_level_lift(world, monkeypatch):
+    home, client, tokens = world
+    monkeypatch.setenv("JOURNEY_HOME", str(home.home))
+    monkeypatch.setenv("JOURNEY_AIRFLOW_URL", "http://127.0.0.1:9")
+    with warehouse.connect(home) as conn, conn.cursor() as cur:
+        for measured, provisional, lift in ((START + timedelta(days=3), True, (0.05, -0.1, 0.2)),
+                                            (START + timedelta(days=15), False, (0.08, 0.01, 0.15))):
+            cur.execute(RESULT_SQL, (measured, "campaign", START, START + timedelta(days=14), provisional, *lift))
+        conn.commit()
+    [spring] = [r for r in client.get("/v1/campaigns", headers=_as(tokens["read"])).json()["runs"]
+                if r["run_id"] == "spring-r1"]
+    assert spring["lift"] == {"rate_lift": 0.08, "low": 0.01, "high": 0.15, "provisional": False}
+
+
 @pytest.mark.parametrize("path", [
     "/campaigns/spring/..%2F..%2Fetc%2Fpasswd/report", "/campaigns/spring/../../etc/passwd/report",
     "/campaigns/spring/spring-r2/report", "/campaigns/other/spring-r1/report", "/campaigns/spring/.hidden/report",
