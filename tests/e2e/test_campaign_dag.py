@@ -12,6 +12,8 @@ inserts itself (suppression list, an earlier campaign's messages), not from the 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import pytest
 from e2e_stack import airflow_served, journey_stack, wait_for_run
@@ -32,7 +34,8 @@ CAMPAIGN = {"campaign_id": "autumn-test", "name": "Autumn test", "objective": "c
             "end_time": "2026-11-08T00:00:00+00:00"}
 BAD_SEGMENT = {**CAMPAIGN, "campaign_id": "bad-one", "segments": ["No such segment"]}
 DAG_ID = "journey_campaign"
-DAG_IDS = ("journey_daily_profiles", "journey_train_models", DAG_ID)
+RESULTS_DAG_ID = "journey_campaign_results"
+DAG_IDS = ("journey_daily_profiles", "journey_train_models", DAG_ID, RESULTS_DAG_ID)
 RUN_TIMEOUT = 1800  # seconds; the Spark steps on 300 users take 4-8 minutes on 2 cores (recommendations tune each run)
 
 
@@ -87,7 +90,10 @@ def trigger_over_rest(ready) -> dict:
         bad = api.trigger(DAG_ID, BAD_SEGMENT)["dag_run_id"]
         good_run = wait_for_run(server, api, DAG_ID, good, RUN_TIMEOUT)
         bad_run = wait_for_run(server, api, DAG_ID, bad, RUN_TIMEOUT)
-        return {"ui": ui, "refused": refused.value, "run": good_run, "good_tasks": api.task_states(DAG_ID, good),
+        api.unpause(RESULTS_DAG_ID)
+        measured = api.trigger(RESULTS_DAG_ID, {"campaign_id": CAMPAIGN["campaign_id"]})["dag_run_id"]
+        results_run = wait_for_run(server, api, RESULTS_DAG_ID, measured, RUN_TIMEOUT)
+        return {"results_run": results_run, "results_tasks": api.task_states(RESULTS_DAG_ID, measured),"ui": ui, "refused": refused.value, "run": good_run, "good_tasks": api.task_states(DAG_ID, good),
                 "bad_run": bad_run, "bad_tasks": api.task_states(DAG_ID, bad),
                 "bad_log": api.task_log(DAG_ID, bad, "validate_params"),
                 "scheduler_log": server.log_tail("scheduler", 6000)}
@@ -181,10 +187,31 @@ def test_bi_summary_adds_up_per_segment(stack):
     assert rows[4] == eligible - held
 
 
+def test_results_dag_measures_the_run_and_the_bi_role_reads_it(stack):
+    assert stack["results_run"]["state"] == "success", stack["results_tasks"]
+    settings = stack["settings"]
+    (eligible, held), = query(settings, "SELECT eligible_users, holdout_users FROM journey.campaigns "
+                                        "WHERE campaign_id = 'autumn-test'")
+    rows = query(settings, "SELECT level, treated_users, holdout_users, window_end FROM journey.campaign_results_current "
+                           "WHERE campaign_id = 'autumn-test' ORDER BY level, key")
+    levels = [level for level, *_ in rows]
+    assert levels[0] == "campaign" and "segment" in levels and "offer" in levels
+    _, treated, holdout, window_end = rows[0]
+    assert (treated, holdout) == (eligible - held, held)  # every treated user has an ad
+    assert window_end == datetime(2026, 11, 15, tzinfo=UTC)  # the campaign's 14-day default window
+    conn = warehouse.open_connection(warehouse.bi_url(settings))
+    try:
+        bi = warehouse.fetch_all(conn, "SELECT count(*) FROM journey.bi_campaign_results "
+                                       "WHERE campaign_id = 'autumn-test' AND level = 'campaign'")
+    finally:
+        conn.close()
+    assert bi == [(1,)]
+
+
 def test_ui_shows_every_dag_documented_with_no_import_error(stack):
     assert stack["ui"]["import_errors"] == []
     for dag_id, details in stack["ui"]["details"].items():
-        assert details["owners"] == ["marketing-ops" if dag_id == DAG_ID else "data-engineering"], dag_id
+        assert details["owners"] == ["marketing-ops" if dag_id.startswith(DAG_ID) else "data-engineering"], dag_id
         assert "journey" in {tag["name"] for tag in details["tags"]}, dag_id
         assert details["doc_md"] and details["doc_md"].lstrip().startswith("###"), dag_id
 
