@@ -112,7 +112,7 @@ FORM_DEFAULTS = {
     "max_coupons_per_user": 1, "holdout_fraction": 0.1, "recommendations_k": 10, "frequency_cap": 3,
     "recommendations_lookback_days": 0, "recommendations_exclude": "interacted", "recommendations_per_category": 0,
     "start_time": None, "end_time": None, "dry_run": False,
-    "products": "", "attribution_window_days": 14,
+    "products": "", "attribution_window_days": 14, "exploration": False, "exploration_floor": 0.1,
     "coupons": [{"name": "pct10", "kind": "percent", "value": 10, "min_spend": 0, "expected_cost": 4.0},
                 {"name": "fixed5", "kind": "fixed", "value": 5, "min_spend": 30, "expected_cost": 3.0},
                 {"name": "freeship", "kind": "free_shipping", "value": 0, "min_spend": 20, "expected_cost": 2.0}],
@@ -123,6 +123,7 @@ FORM_BOUNDS = {
     "recommendations_lookback_days": {"minimum": 0, "maximum": 36500},
     "recommendations_per_category": {"minimum": 0, "maximum": 50},
     "frequency_cap": {"minimum": 1, "maximum": 100}, "attribution_window_days": {"minimum": 1, "maximum": 90},
+    "exploration_floor": {"minimum": 0, "maximum": 0.5},
     "segments": {"minItems": 1}, "channels": {"minItems": 1},
     "coupons": {"minItems": 1, "maxItems": 10}, "creatives": {"minItems": 1, "maxItems": 50},
     "segment_budget_shares": {"minimum": 0, "maximum": 1},  # of each share (additionalProperties)
@@ -145,6 +146,8 @@ OUT_OF_BOUNDS = [
     ("frequency_cap", 0, "frequency_cap", "within [1, 100], got 0"),
     ("attribution_window_days", 91, "attribution_window_days", "within [1, 90], got 91"),
     ("attribution_window_days", 0, "attribution_window_days", "within [1, 90], got 0"),
+    ("exploration_floor", 0.51, "exploration_floor", "within [0.0, 0.5], got 0.51"),
+    ("exploration_floor", -0.01, "exploration_floor", "within [0.0, 0.5], got -0.01"),
     ("segment_budget_shares", {"1": 1.01}, "segment_budget_shares.1", "within [0.0, 1.0], got 1.01"),
     ("segment_budget_shares", {"1": -0.01}, "segment_budget_shares.1", "within [0.0, 1.0], got -0.01"),
     ("channels", [], "channels", "give at least one channel"),
@@ -195,7 +198,8 @@ def test_form_keeps_its_types_titles_and_choices():
         "recommendations_lookback_days": ["null", "integer"], "recommendations_exclude": "string",
         "recommendations_per_category": ["null", "integer"], "frequency_cap": ["null", "integer"],
         "start_time": ["null", "string"], "end_time": ["null", "string"], "creatives": ["null", "array"],
-        "attribution_window_days": ["null", "integer"], "dry_run": "boolean", "products": ["null", "string"]}
+        "attribution_window_days": ["null", "integer"], "exploration": ["null", "boolean"], "exploration_floor": ["null", "number"],
+        "dry_run": "boolean", "products": ["null", "string"]}
     assert params["objective"].schema["enum"] == ["conversion", "winback", "cross_sell", "retention"]
     assert params["channels"].schema["items"] == {"type": "string", "enum": ["email", "push", "sms", "display",
                                                                              "social"]}

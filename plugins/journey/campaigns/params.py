@@ -91,6 +91,8 @@ class CampaignParams:
     dry_run: bool
     creatives: tuple[Creative, ...]  # ad creative rules, first match wins (journey.campaigns.creatives)
     attribution_window_days: int  # days after start_time whose events count in the results (campaigns/results.py)
+    exploration: bool  # Thompson sampling sets each offer's share per segment (campaigns/exploration.py)
+    exploration_floor: float  # least share of a segment's users each offer keeps while exploring; 0 = none
 
     @property
     def all_segments(self) -> bool:
@@ -190,6 +192,7 @@ CURRENCY = campaign_currency()  # of every amount: budget, coupon value, minimum
 CAMPAIGN_DAYS = timedelta(days=7)  # an empty end is the start plus this
 HOLDOUT_RANGE = (0.01, 0.5)  # share of the audience held out as the control group
 ATTRIBUTION_WINDOW_DAYS = (14, 1, 90)  # default, minimum, maximum (also the results DAG's Param)
+EXPLORATION_FLOOR = (0.1, 0.0, 0.5)  # default, minimum, maximum
 
 CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
     ParamField("campaign_id", "string", "autumn-sale", "Campaign id", pattern=SLUG.pattern, prefill=True,
@@ -247,6 +250,16 @@ CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
                description=f"Events of the treated and held-out users in this many days from the start count in the "
                            f"campaign results (DAG journey_campaign_results), {ATTRIBUTION_WINDOW_DAYS[1]}-"
                            f"{ATTRIBUTION_WINDOW_DAYS[2]}; empty = {ATTRIBUTION_WINDOW_DAYS[0]}"),
+    ParamField("exploration", "boolean", False, "Explore offers (Thompson sampling)", optional=True,
+               description="Each segment's treated users are split between the coupons by Thompson sampling over "
+                           "this campaign's measured results (journey.campaign_results of its earlier runs; equal "
+                           "shares before any); each user may get only the offer drawn for it, within the same "
+                           "budget, one coupon per user; the holdout is unchanged; empty = off"),
+    ParamField("exploration_floor", "number", EXPLORATION_FLOOR[0], "Exploration floor (least share per offer)",
+               minimum=EXPLORATION_FLOOR[1], maximum=EXPLORATION_FLOOR[2], optional=True,
+               description=f"While exploring, every coupon keeps at least this share of a segment's users, "
+                           f"{EXPLORATION_FLOOR[1]}-{EXPLORATION_FLOOR[2]} (floor × coupons at most 1); 0 = no floor; "
+                           f"empty = {EXPLORATION_FLOOR[0]}"),
     ParamField("creatives", "array", DEFAULT_CREATIVES, "Creative catalog", min_items=1, max_items=MAX_CREATIVES,
                items=CREATIVE_SCHEMA, optional=True,
                description="Rules {segment, scene, lifecycle_stage ('*' = any), theme, format}; first match wins; "
@@ -365,6 +378,15 @@ def _check_times(params: CampaignParams) -> CampaignParams:
     return params
 
 
+def _check_floor(params: CampaignParams) -> CampaignParams:
+    """The request, once every coupon of the catalog can keep the exploration floor (floor × coupons <= 1)."""
+    floor, offers = params.exploration_floor, len(params.coupons)
+    if floor * offers > 1.0 + 1e-9:
+        raise CampaignParamsError("exploration_floor", f"{floor} × {offers} coupons is more than 1: "
+                                                       f"at most {1 / offers:.4g} with this catalog")
+    return params
+
+
 def _name(raw: dict, campaign_id: str) -> str:
     """The campaign's display name: free text (see fields.text); absent or empty is the campaign id."""
     given = raw.get("name")
@@ -380,7 +402,7 @@ def parse_params(raw: dict) -> CampaignParams:
     objective = one_of(_given(raw, "objective"), "objective", FIELDS["objective"].enum)
     channels, segments = _channels(raw), _segments(raw)
     start_time, end_time = _times(raw)
-    return _check_times(CampaignParams(
+    return _check_floor(_check_times(CampaignParams(
         campaign_id=campaign_id, name=_name(raw, campaign_id), objective=objective,
         segments=segments, lifecycle_stages=names(_given(raw, "lifecycle_stages"), "lifecycle_stages",
                                                   FIELDS["lifecycle_stages"].enum),
@@ -395,7 +417,8 @@ def parse_params(raw: dict) -> CampaignParams:
         end_time=end_time, dry_run=flag(_given(raw, "dry_run"), "dry_run"),
         creatives=parse_creatives(_given(raw, "creatives")),
         attribution_window_days=_bounded(raw, "attribution_window_days"),
-    ))
+        exploration=flag(_given(raw, "exploration"), "exploration"), exploration_floor=_bounded(raw, "exploration_floor"),
+    )))
 
 
 def resolve_segments(params: CampaignParams, known: dict[int, str]) -> dict[int, str]:
