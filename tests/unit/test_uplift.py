@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journey.errors import DataError, InputError
-from journey.models.uplift import UpliftParams, fit_response, fit_uplift
+from journey.errors import DataError, InputError, MissingInputError
+from journey.models.uplift import UpliftParams, fit_response, fit_uplift, load_uplift, save_uplift
 from journey.models.uplift_metrics import (
     qini_coefficient,
     qini_curve,
@@ -82,6 +82,19 @@ def test_learners_beat_the_response_model_on_a_known_effect(synthetic, kind):
     assert learner_qini > 0.85 * oracle_qini, (learner_qini, oracle_qini)
     persuadable = effect > 0.2
     assert learned[persuadable].mean() > 0.15 > 0.05 > learned[~persuadable].mean()
+
+
+@pytest.mark.parametrize("kind", ["t", "x"])
+def test_a_saved_learner_predicts_the_same_effects(synthetic, kind, tmp_path):
+    _, (features, *_), models, _ = synthetic
+    loaded = load_uplift(save_uplift(models[kind], tmp_path / kind))
+    assert loaded.kind == kind and loaded.columns == ("x0", "x1", "x2")
+    np.testing.assert_allclose(loaded.predict_effect(features[["x2", "x1", "x0"]]),
+                               models[kind].predict_effect(features), rtol=1e-6)
+    with pytest.raises(InputError, match="lack the columns the learner was trained on: x2"):
+        loaded.predict_effect(features[["x0", "x1"]])
+    with pytest.raises(MissingInputError, match="no uplift model in"):
+        load_uplift(tmp_path / "nothing")
 
 
 def test_qini_difference_interval_is_paired(synthetic):

@@ -18,20 +18,25 @@ rows only, ranking by P(buy | treated) — it finds buyers, not persuadable buye
 
 Every XGBoost model uses `UpliftParams` (seeded, small trees, 2 threads) and early-stops on a
 seeded validation share of its own rows. Features are a pandas frame of numeric columns; the
-learner remembers their names and order and refuses a frame without them.
+learner remembers their names and order and refuses a frame without them. `save_uplift` /
+`load_uplift` keep a learner as XGBoost JSON files plus `uplift.json` in one folder.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from journey.errors import DataError, InputError
+from journey.errors import DataError, InputError, MissingInputError
 from journey.models.uplift_metrics import binary_array, check_arms
 
 LEARNERS = ("t", "x")
+META_FILE = "uplift.json"
+MODEL_FILES = ("treated.json", "control.json", "effect_treated.json", "effect_control.json")
 
 
 @dataclass(frozen=True)
@@ -179,3 +184,33 @@ def fit_response(features: pd.DataFrame, treated, outcome, params: UpliftParams 
     x, t, y = training_arrays(features, treated, outcome)
     model = fit_classifier(x[t == 1], y[t == 1], params or UpliftParams(), "response model, treated rows", salt=1)
     return ResponseModel(tuple(map(str, features.columns)), model)
+
+
+def save_uplift(learner: UpliftLearner, out_dir: Path) -> str:
+    """Write a learner's XGBoost models (JSON) and its meta (kind, columns, treated share, settings); returns the folder."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    models = (learner.treated_model, learner.control_model, *learner.effect_models)
+    for model, name in zip(models, MODEL_FILES, strict=False):
+        model.save_model(out_dir / name)
+    meta = {"kind": learner.kind, "columns": list(learner.columns), "treated_share": learner.treated_share,
+            "params": asdict(learner.params)}
+    (out_dir / META_FILE).write_text(json.dumps(meta, indent=2))
+    return str(out_dir)
+
+
+def load_uplift(artifact: str | Path) -> UpliftLearner:
+    """A learner saved by `save_uplift`; MissingInputError naming the folder when it is not one."""
+    import xgboost as xgb
+
+    folder = Path(artifact)
+    if not (folder / META_FILE).is_file():
+        raise MissingInputError(f"no uplift model in {folder}: {META_FILE} is missing (train the uplift model first)")
+    meta = json.loads((folder / META_FILE).read_text())
+    kinds = (xgb.XGBClassifier, xgb.XGBClassifier, xgb.XGBRegressor, xgb.XGBRegressor)
+    models = []
+    for kind, name in zip(kinds, MODEL_FILES[:4 if meta["kind"] == "x" else 2], strict=False):
+        model = kind()
+        model.load_model(folder / name)
+        models.append(model)
+    return UpliftLearner(meta["kind"], tuple(meta["columns"]), models[0], models[1], tuple(models[2:]),
+                         meta["treated_share"], UpliftParams(**meta["params"]))
