@@ -18,7 +18,7 @@ from journey import warehouse
 from journey.perf.serve import free_port, start_api
 from journey.serve import auth
 from tests.e2e.report_checks import chromium, ink
-from tests.integration.test_campaign_preview import CAMPAIGN, expected_counts, publish_world
+from tests.integration.test_campaign_preview import CAMPAIGN, SEGMENT_NAMES, expected_counts, publish_world
 from tests.integration.test_campaign_publish import settings  # noqa: F401 (the embedded PostgreSQL fixture)
 
 pytestmark = pytest.mark.postgres
@@ -77,6 +77,19 @@ def shoot(tab, tmp_path: Path, name: str, selector: str | None = None) -> Path:
     return path
 
 
+def assert_airflow_accepts(values: dict) -> None:
+    """What the page sends (Launch sends the same) passes the campaign DAG's Airflow Params, as a trigger would."""
+    from airflow.sdk.definitions.param import ParamsDict
+
+    from journey.campaigns.params import dag_params
+
+    params = ParamsDict(dag_params(SEGMENT_NAMES))
+    params.update(values)
+    resolved = params.validate()
+    assert (resolved["segments"], resolved["holdout_fraction"], len(resolved["coupons"])) == (
+        ["bargain", "loyal"], 0.1, 2)
+
+
 def fill_campaign(tab) -> None:
     """The campaign of test_campaign_preview, as a marketer types it: two segments, three stages, two coupons."""
     tab.fill("#campaign_id", CAMPAIGN["campaign_id"])
@@ -101,8 +114,10 @@ def test_builder_preview_shows_the_expected_audience_and_90_percent_holdout_bloc
     fill_campaign(page)
     assert page.locator("#coupons tbody tr").count() == 2
     assert page.is_disabled("#launch")  # no preview yet
-    page.click("#preview")
+    with page.expect_request("**/v1/campaigns/preview") as sent:
+        page.click("#preview")
     page.wait_for_selector("#preview-result:not([hidden])")
+    assert_airflow_accepts(sent.value.post_data_json)
     assert page.inner_text("#pv-eligible") == f"{expected['eligible']:,}"
     assert page.inner_text("#pv-holdout").startswith(f"{expected['holdout']:,} ")
     assert page.inner_text("#pv-treated") == f"{expected['eligible'] - expected['holdout']:,}"
