@@ -181,12 +181,14 @@ def test_a_second_publish_is_served_within_seconds_and_never_half(published, ser
     finally:
         stop.set()
         watcher.join(timeout=30)
-    states = [(run, code, decision, new_code) for _, run, code, decision, new_code in seen]
-    old, new = ("r1", "SPRING-T1", "fallback", None), ("r2", "SPRING-T2", "treatment", "SPRING-N2")
-    assert set(states) <= {old, new}, set(states) - {old, new}  # each answer is one publish or the other
-    first_new = states.index(new)
-    assert states[:first_new] == [old] * first_new and states[first_new:] == [new] * (len(states) - first_new)
+    # each answer is one publish or the other: u_treated's campaign run and coupon come from the same one
+    treated = [(run, code) for _, run, code, _, _ in seen]
+    assert set(treated) <= {("r1", "SPRING-T1"), ("r2", "SPRING-T2")}, set(treated)
+    assert set((decision, code) for *_, decision, code in seen) <= {("fallback", None), ("treatment", "SPRING-N2")}
+    first_new = treated.index(("r2", "SPRING-T2"))
     assert first_new > 0, "the watcher saw no answer from before the publish"
+    assert set(treated[first_new:]) == {("r2", "SPRING-T2")}  # once served, the new publish stays
+    assert {decision for *_, decision, _ in seen[first_new + 1:]} == {"treatment"}  # u_new is asked after u_treated
     switched = seen[first_new][0] - committed
     assert switched <= SWITCH_BOUND_S, f"the new run was served {switched:.1f} s after the publish"
     health = httpx.get(f"{server}/healthz").json()

@@ -18,7 +18,7 @@ A Snapshot is never changed after it is built; `journey.serve.refresh` swaps in 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -94,15 +94,15 @@ class CampaignRun:
     json: bytes
 
 
-@dataclass
+@dataclass(slots=True)
 class UserEntry:
     """One user's published rows, pre-serialised. Built by the loader, never changed once published."""
 
     tail: bytes = UNKNOWN_TAIL  # "segment":…,"lifecycle_stage":…,"scores":…}
     known: bool = False  # has a segment, a profile or scores
     held_out: tuple[str, ...] = ()  # campaign ids of current runs holding the user out
-    treatments: list[tuple] = field(default_factory=list)  # (sort key, campaign_id, offer channel, ad channel, head, reason)
-    recommendations: dict[str, tuple[bytes, tuple[int, ...]]] = field(default_factory=dict)  # campaign → (items, ends)
+    treatments: tuple[tuple, ...] = ()  # (campaign_id, expected value, offer channel, ad channel, head, reason)
+    recommendations: tuple[tuple[str, bytes, tuple[int, ...]], ...] = ()  # (campaign_id, objects, where each ends)
 
 
 UNKNOWN = UserEntry()  # a user the snapshot has no row for
@@ -131,13 +131,18 @@ class Snapshot:
         expires = self.suppressed[user_id]
         return expires is None or expires > now
 
-    def _recommendation_items(self, entry: UserEntry, campaign_id: str, k: int) -> bytes:
+    def _rank(self, treatment: tuple) -> tuple:
+        """The database path's ORDER BY co.expected_value DESC NULLS LAST, published_at DESC, campaign_id."""
+        value = treatment[1]
+        return (value is None, -(value or 0.0), *self.campaigns[treatment[0]].order)
+
+    @staticmethod
+    def _recommendation_items(entry: UserEntry, campaign_id: str, k: int) -> bytes:
         """The first k recommendation objects of one campaign, comma-joined (b'' when none)."""
-        found = entry.recommendations.get(campaign_id)
-        if found is None:
-            return b""
-        items, ends = found
-        return items[:ends[min(k, len(ends)) - 1]]
+        for campaign, items, ends in entry.recommendations:
+            if campaign == campaign_id:
+                return items[:ends[min(k, len(ends)) - 1]]
+        return b""
 
     def recommendations(self, user_id: str, k: int, now: float) -> bytes:
         """JSON list: top-k of the newest live campaign (not holding the user out) with a list for the user."""
@@ -145,7 +150,7 @@ class Snapshot:
         if entry is None or not entry.recommendations:
             return b"[]"
         live = self.live(now).difference(entry.held_out)
-        chosen = [self.campaigns[c] for c in entry.recommendations if c in live]
+        chosen = [self.campaigns[campaign] for campaign, _, _ in entry.recommendations if campaign in live]
         if not chosen:
             return b"[]"
         best = min(chosen, key=lambda run: run.order)
@@ -158,20 +163,13 @@ class Snapshot:
         if self.is_suppressed(user_id, now):
             return head + b'"fallback","fallback_reason":"suppressed"' + NO_TREATMENT + entry.tail
         live = self.live(now)
-        best = None
-        for treatment in entry.treatments:
-            _, campaign_id, offer_channel, ad_channel, _, _ = treatment
-            if campaign_id not in live or campaign_id in entry.held_out:
-                continue
-            if channel is not None and channel != offer_channel and channel != ad_channel:
-                continue
-            if best is None or treatment[0] < best[0]:
-                best = treatment
-        if best is None:
+        candidates = [t for t in entry.treatments if t[0] in live and t[0] not in entry.held_out
+                      and (channel is None or channel == t[2] or channel == t[3])]
+        if not candidates:
             reason = ("holdout" if live.intersection(entry.held_out) else
                       "no_assignment" if entry.known else "unknown_user")
             return head + b'"fallback","fallback_reason":"' + reason.encode() + b'"' + NO_TREATMENT + entry.tail
-        _, campaign_id, _, _, parts, why = best
+        campaign_id, _, _, _, parts, why = min(candidates, key=self._rank) if len(candidates) > 1 else candidates[0]
         return (head + b'"treatment","fallback_reason":null,"campaign":' + self.campaigns[campaign_id].json
                 + b"," + parts + b"[" + self._recommendation_items(entry, campaign_id, k) + b"]" + why + entry.tail)
 
@@ -231,18 +229,17 @@ def _load_holdouts(conn, users: dict[str, UserEntry]) -> None:
         entry.held_out = (*entry.held_out, campaign_id)
 
 
-def _load_treatments(conn, users: dict[str, UserEntry], campaigns: dict[str, CampaignRun]) -> None:
-    """Every (coupon, ad) pair of the current runs, as the parts of a treatment answer and its sort key."""
+def _load_treatments(conn, users: dict[str, UserEntry]) -> None:
+    """Every (coupon, ad) pair of the current runs, as the parts of a treatment answer."""
     shared: dict[bytes, bytes] = {}
     for user_id, campaign_id, offer, creative, why, value, offer_channel, ad_channel in _rows(
             conn, "journey_snapshot_treatments", TREATMENTS):
-        # the database path's ORDER BY co.expected_value DESC NULLS LAST, published_at DESC, campaign_id
-        key = (value is None, -(value or 0.0), *campaigns[campaign_id].order)
         parts = (b'"offer":' + ANY_OBJECT.dump_json(offer) + b',"creative":' + ANY_OBJECT.dump_json(creative)
                  + b',"recommendations":')
         reason = b',"reason":' + ANY_OBJECT.dump_json(why) + b","
         reason = shared.setdefault(reason, reason)
-        _entry(users, user_id).treatments.append((key, campaign_id, offer_channel, ad_channel, parts, reason))
+        entry = _entry(users, user_id)
+        entry.treatments = (*entry.treatments, (campaign_id, value, offer_channel, ad_channel, parts, reason))
 
 
 def _items(ranked: bytes) -> tuple[bytes, tuple[int, ...]]:
@@ -260,7 +257,8 @@ def _load_recommendations(conn, users: dict[str, UserEntry]) -> None:
     names = ("rank", "product_id", "category", "score", "source")
     for user_id, campaign_id, *columns in _rows(conn, "journey_snapshot_recommendations", RECOMMENDATIONS):
         ranked = [dict(zip(names, values, strict=True), campaign_id=campaign_id) for values in zip(*columns, strict=True)]
-        _entry(users, user_id).recommendations[campaign_id] = _items(dump(RECOMMENDATION_LIST, ranked))
+        entry = _entry(users, user_id)
+        entry.recommendations = (*entry.recommendations, (campaign_id, *_items(dump(RECOMMENDATION_LIST, ranked))))
 
 
 def load_suppressions(conn) -> dict[str, float | None]:
@@ -290,7 +288,7 @@ def load_snapshot(conn) -> Snapshot:
         users: dict[str, UserEntry] = {}
         _load_contexts(conn, users)
         _load_holdouts(conn, users)
-        _load_treatments(conn, users, campaigns)
+        _load_treatments(conn, users)
         _load_recommendations(conn, users)
         suppressed = load_suppressions(conn)
         segments, segment_by_id = _load_segments(conn)
