@@ -20,14 +20,12 @@ from datetime import UTC, datetime
 
 from journey.campaigns.params import CampaignParams
 from journey.campaigns.request import campaign_run_id
-from journey.config import Settings
+from journey.config import ENV_AIRFLOW_URL, ENV_AIRFLOW_USER, Settings
 from journey.dag_ids import CAMPAIGN_DAG
 from journey.errors import ConfigError, JourneyError
 from journey.orchestration.airflow_api import AirflowApi
 from journey.orchestration.airflow_server import ADMIN_USER, HEALTH_PATH, HOST, PASSWORDS_FILE
 
-ENV_AIRFLOW_URL = "JOURNEY_AIRFLOW_URL"
-ENV_AIRFLOW_USER = "JOURNEY_AIRFLOW_USER"
 REACHABLE_TIMEOUT_S = 2.0
 
 
