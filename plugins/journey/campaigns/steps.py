@@ -7,6 +7,7 @@ reads, and prints what it did.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from pyspark.sql import functions as F
 from journey import lake
 from journey.campaigns import ads as ad_rules
 from journey.campaigns import coupons as coupon_step
-from journey.campaigns import inputs
+from journey.campaigns import exploration, inputs
 from journey.campaigns.eligibility import Targets, audience
 from journey.campaigns.holdout import holdout_draw_column
 from journey.campaigns.params import CAMPAIGN_CHANNELS, CampaignParams
@@ -150,12 +151,17 @@ def coupons(spark: SparkSession, settings: Settings, request: CampaignRequest, p
     treated = treated_users(spark, settings, request)
     lake.write_parquet_atomic(candidates(treated, offers, margin), _out(settings, request, "coupon_candidates"))
     arrays = coupon_step.candidate_arrays(_out(settings, request, "coupon_candidates"), len(params.coupons))
+    exploring = exploration.for_run(settings, request, arrays.user_ids, arrays.values, arrays.pools)
+    if exploring:  # each user keeps only the offer drawn for it by its segment's Thompson shares
+        arrays = dataclasses.replace(arrays, values=exploring.values)
     solved = time.perf_counter()
     allocation = coupon_step.solve(arrays, request)
     solve_seconds = time.perf_counter() - solved
     chosen = coupon_step.chosen_pairs(spark, arrays, allocation)
     rows = coupon_step.assignments(chosen, _read(spark, settings, request, "coupon_candidates"), offers,
                                    treated, request, margin)
+    if exploring:
+        rows = exploration.with_exploration_reason(rows, exploring.arms)
     lake.write_parquet_atomic(rows, _out(settings, request, "coupons"))
     by_offer = {r["offer_name"]: r["n"] for r in _read(spark, settings, request, "coupons").groupBy("offer_name")
                 .agg(F.count("*").alias("n")).collect()}
@@ -163,7 +169,7 @@ def coupons(spark: SparkSession, settings: Settings, request: CampaignRequest, p
                "value_upper_bound": allocation.upper_bound, "users_with_candidates": int(arrays.values.shape[0]),
                "coupons": sum(by_offer.values()), "coupons_by_offer": by_offer, "margin_rate": margin,
                "pools": [vars(p) for p in allocation.pools], "solve_seconds": solve_seconds,
-               "seconds": time.perf_counter() - started}
+               "seconds": time.perf_counter() - started, "exploration": exploring.summary() if exploring else None}
     gap = 1 - allocation.value / allocation.upper_bound if allocation.upper_bound else 0.0
     print(f"coupons {params.campaign_id}: {summary['coupons']:,} coupons to {arrays.values.shape[0]:,} candidate "
           f"users; budget used {allocation.cost:,.2f} of {params.budget:,.2f}; expected value "
