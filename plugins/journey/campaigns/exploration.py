@@ -218,11 +218,10 @@ def plan(campaign_id: str, run_id: str, offers: list[str], user_ids, values: np.
 
 def with_exploration_reason(rows, arms: list[ArmPosterior]):
     """Assignment rows (Spark) whose reason JSON also holds {"exploration": {share, posterior_mean, ...}}."""
-    from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
     frame = arms_frame(arms)[["segment_id", "offer_name", "share", "posterior_mean", "evidence_users"]]
-    table = SparkSession.getActiveSession().createDataFrame(
+    table = rows.sparkSession.createDataFrame(
         frame.round({"share": 4, "posterior_mean": 4}),
         "segment_id long, offer_name string, share double, posterior_mean double, evidence_users long")
     detail = F.to_json(F.struct("share", "posterior_mean", "evidence_users"))
