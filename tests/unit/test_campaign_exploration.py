@@ -12,6 +12,7 @@ import pytest
 
 from journey.campaigns.exploration import (
     PRIOR_STRENGTH,
+    describe,
     drawn_arms,
     plan,
     restrict,
@@ -121,3 +122,10 @@ def test_share_matrix_gives_equal_shares_to_a_segment_without_arms():
     matrix = share_matrix(arms, np.array([1, 7]), OFFERS)
     assert matrix[0].tolist() == [a.share for a in arms]
     assert matrix[1].tolist() == [1 / 3] * 3
+
+
+def test_the_log_names_each_segments_shares():
+    arms = thompson_shares("spring", "run-2", [1], OFFERS, EVIDENCE, BASELINE, floor=0.1)
+    assert describe("spring", arms).splitlines()[1] == (
+        "  segment 1: pct10 10.0% (mean 0.100, n=100), fixed5 80.0% (mean 0.394, n=100), "
+        "freeship 10.0% (mean 0.120, n=100)")

@@ -237,5 +237,17 @@ def for_run(settings, request, user_ids, values: np.ndarray, pools: np.ndarray) 
         return None
     with warehouse.connect(settings) as conn:
         evidence, baseline = load_results(conn, params.campaign_id, request.run_id)
-    return plan(params.campaign_id, request.run_id, [o.name for o in params.coupons], user_ids, values, pools,
-                evidence, baseline, params.exploration_floor)
+    planned = plan(params.campaign_id, request.run_id, [o.name for o in params.coupons], user_ids, values, pools,
+                   evidence, baseline, params.exploration_floor)
+    print(describe(params.campaign_id, planned.arms))
+    return planned
+
+
+def describe(campaign_id: str, arms: list[ArmPosterior]) -> str:
+    """Log lines: each segment's shares and posterior means."""
+    lines = [f"exploration {campaign_id}: Thompson shares per segment (share, posterior mean, evidence users)"]
+    for segment in sorted({a.segment_id for a in arms}):
+        lines.append(f"  segment {segment}: " + ", ".join(
+            f"{a.offer_name} {a.share:.1%} (mean {a.mean:.3f}, n={a.evidence_users:,})"
+            for a in arms if a.segment_id == segment))
+    return "\n".join(lines)
