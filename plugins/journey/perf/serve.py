@@ -33,6 +33,7 @@ from journey import warehouse
 from journey.config import get_settings
 from journey.perf.serve_load import httpx_load, wrk_available, wrk_load
 from journey.serve import auth
+from journey.serve.app import READS_ENV
 
 STARTUP_S = 600  # the snapshot of 1M users loads before the first answer
 
@@ -73,9 +74,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_api(home: Path, port: int, workers: int) -> subprocess.Popen:
+def start_api(home: Path, port: int, workers: int, reads: str = "snapshot") -> subprocess.Popen:
     """uvicorn with the API factory in a child process; returns once /healthz answers."""
-    env = {**os.environ, "JOURNEY_HOME": str(home)}
+    env = {**os.environ, "JOURNEY_HOME": str(home), READS_ENV: reads}
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "journey.serve.app:app_from_environment",
                                 "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                                 "--no-access-log", "--log-level", "warning"], env=env)
@@ -110,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument("--reads", choices=["snapshot", "database"], default="snapshot",
+                        help="the API's read path (JOURNEY_API_READS; database = the published views per request)")
     parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk" if wrk_available() else "httpx",
                         help="load client (default: wrk when installed, `apt-get install wrk`)")
     args = parser.parse_args(argv)
@@ -123,10 +126,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"published {args.users:,} users in {seconds:.1f} s", flush=True)
         port = free_port()
         started = time.perf_counter()
-        api = start_api(home, port, args.workers)
-        snapshot = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()["snapshot"]
-        print(f"API up in {time.perf_counter() - started:.1f} s (snapshot of {snapshot['users']:,} users loaded in "
-              f"{snapshot['load_seconds']:.1f} s); resident memory {memory_mib(api.pid):,.0f} MiB", flush=True)
+        api = start_api(home, port, args.workers, args.reads)
+        snapshot = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json().get("snapshot")
+        loaded = (f"snapshot of {snapshot['users']:,} users loaded in {snapshot['load_seconds']:.1f} s" if snapshot
+                  else "reads from the published views")
+        print(f"API up in {time.perf_counter() - started:.1f} s ({loaded}); resident memory "
+              f"{memory_mib(api.pid):,.0f} MiB", flush=True)
         try:
             server_cpu = cpu_seconds(api.pid)
             load = wrk_load if args.client == "wrk" else httpx_load
@@ -140,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         warehouse.stop_server(settings)
     print(f"next-best-action: {result.requests:,} requests in {result.seconds:.1f} s = "
           f"{result.requests / result.seconds:,.0f} requests/s (client {result.client}, concurrency "
-          f"{args.concurrency}, {args.workers} uvicorn worker(s)); latency p50 {result.p50_ms:.1f} ms, p95 "
+          f"{args.concurrency}, {args.workers} uvicorn worker(s), reads from the {args.reads}); latency p50 {result.p50_ms:.1f} ms, p95 "
           f"{result.p95_ms:.1f} ms, p99 {result.p99_ms:.1f} ms; failed {result.failed}; CPU per request: API "
           f"{server_cpu / result.requests * 1000:.3f} ms, load client {result.client_cpu_s / result.requests * 1000:.3f} ms; "
           f"API resident memory {memory:,.0f} MiB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

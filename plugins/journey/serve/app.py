@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from journey.config import get_settings
+from journey.errors import ConfigError
 from journey.serve import auth, builder, exposures, inbox, queries
 from journey.serve.metrics import CONTENT_TYPE, RequestMetrics
 from journey.serve.models import (
@@ -47,6 +49,7 @@ from journey.warehouse.errors import WarehouseError
 
 log = logging.getLogger(__name__)
 
+READS_ENV = "JOURNEY_API_READS"
 MAX_BODY_BYTES = 1 << 20  # 1 MiB per request body
 MAX_RECOMMENDATIONS = 100
 bearer = HTTPBearer(auto_error=False, description="an API key from `journey api-keys create`")
@@ -251,11 +254,19 @@ def create_app(pool: ConnectionPool, inbox_dir: Path, snapshot: SnapshotHolder |
 
 
 def app_from_environment() -> FastAPI:
-    """App factory for uvicorn (`--factory`): warehouse started and migrated, snapshot loaded, then served."""
+    """App factory for uvicorn (`--factory`): warehouse started and migrated, snapshot loaded, then served.
+
+    JOURNEY_API_READS=database serves the reads from the published views instead (no snapshot:
+    less memory, ~2 ms of CPU a request; docs/api.md).
+    """
     from journey import warehouse
 
     settings = get_settings()
     with warehouse.connect(settings):
         pass
     url = warehouse.database_url(settings)
-    return create_app(ConnectionPool(url, setup=queries.prepare), settings.inbox, SnapshotHolder(url))
+    reads = os.environ.get(READS_ENV, "snapshot")
+    if reads not in ("snapshot", "database"):
+        raise ConfigError(f"{READS_ENV}={reads!r}: expected snapshot or database")
+    snapshot = SnapshotHolder(url) if reads == "snapshot" else None
+    return create_app(ConnectionPool(url, setup=queries.prepare), settings.inbox, snapshot)
