@@ -107,10 +107,10 @@ def fetch(settings, sql: str) -> list[tuple]:
 
 
 def test_each_measurement_publishes_its_rows(measured, settings):
-    assert measured == ({"run-1": 6}, {"run-1": 6})
+    assert measured == ({"run-1": 9}, {"run-1": 9})
     found = fetch(settings, "SELECT measured_at, provisional, count(*) FROM journey.campaign_results "
                             "GROUP BY 1, 2 ORDER BY 1")
-    assert found == [(at(5), True, 6), (at(10), False, 6)]
+    assert found == [(at(5), True, 9), (at(10), False, 9)]
 
 
 def test_campaign_row_counts_the_window_and_the_own_code_only(measured, settings):
@@ -132,7 +132,10 @@ def test_segment_and_offer_rows(measured, settings):
                      ("offer", "fixed5", None, "fixed5", 1, 2, 30.0, 0),
                      ("offer", "pct10", None, "pct10", 1, 2, 40.0, 1),
                      ("segment", "Browsers", 2, None, 1, 1, 30.0, 0),
-                     ("segment", "Shoppers", 1, None, 2, 1, 40.0, 1)]
+                     ("segment", "Shoppers", 1, None, 2, 1, 40.0, 1),
+                     ("segment_offer", "Browsers / fixed5", 2, "fixed5", 1, 1, 30.0, 0),
+                     ("segment_offer", "Shoppers / (no coupon)", 1, None, 1, 1, 0.0, 0),
+                     ("segment_offer", "Shoppers / pct10", 1, "pct10", 1, 1, 40.0, 1)]
 
 
 def test_runs_whose_window_closed_long_ago_are_not_measured(spark, measured, settings):
@@ -146,7 +149,8 @@ def test_bi_role_reads_the_bi_view(measured, settings):
                                           "GROUP BY 1, 2 ORDER BY 2")
     finally:
         conn.close()
-    assert found == [("Spring", "campaign", 1), ("Spring", "offer", 3), ("Spring", "segment", 2)]
+    assert found == [("Spring", "campaign", 1), ("Spring", "offer", 3), ("Spring", "segment", 2),
+                     ("Spring", "segment_offer", 3)]
 
 
 def test_command_prints_the_current_results_with_intervals(measured, settings, monkeypatch, capsys):
@@ -159,7 +163,8 @@ def test_command_prints_the_current_results_with_intervals(measured, settings, m
     campaign = next(line for line in lines if line.startswith("campaign all"))
     assert campaign.split()[2:8] == ["3", "66.67%", "2", "50.00%", "1", "4.00"]
     assert "+16.67% [" in campaign and "+55.00 [" in campaign and "+12.50 [" in campaign
-    assert [line.split()[1] for line in lines[2:-1]] == ["all", "Browsers", "Shoppers", "(no", "fixed5", "pct10"]
+    assert [line.split()[1] for line in lines[2:-1]] == ["all", "Browsers", "Shoppers", "(no", "fixed5", "pct10",
+                                                           "Browsers", "Shoppers", "Shoppers"]
     assert main(["campaigns", "results", "autumn"]) == 2  # nothing measured: one error line
     assert "no results for campaign 'autumn'" in capsys.readouterr().err
 

@@ -99,15 +99,19 @@ def test_posteriors_come_from_the_campaign_results_table(published):
     with warehouse.connect(published) as conn:
         evidence, baseline = load_results(conn, "spring", "run-2")
         assert load_results(conn, "spring", "run-1")[0].empty  # a run never learns from itself
-    assert sorted(evidence[["offer_name", "users", "converters"]].itertuples(index=False, name=None)) == [
-        ("fixed5", 100.0, 40.0), ("freeship", 100.0, 12.0), ("pct10", 100.0, 10.0)]
+    found = {(None if pd.isna(segment) else int(segment), offer): (users, converters)
+             for segment, offer, users, converters in evidence.itertuples(index=False, name=None)}
+    counts = {"pct10": (100.0, 10.0), "fixed5": (100.0, 40.0), "freeship": (100.0, 12.0)}
+    # the offer rows (across segments) and segment 1's own segment_offer rows
+    assert found == {**{(None, o): c for o, c in counts.items()}, **{(1, o): c for o, c in counts.items()}}
     assert baseline[["segment_id", "users", "converters"]].values.tolist() == [[1, 50.0, 4.0]]
     arms = {(a.segment_id, a.offer_name): a for a in thompson_shares(
         "spring", "run-2", [1, 2], [o["name"] for o in OFFERS], evidence, baseline, 0.1)}
     assert arms[(1, "fixed5")].share == pytest.approx(0.8, abs=0.005)
     # p0 = (4 + 1) / (50 + 2): α = 2 × 5/52 + 40, β = 2 × 47/52 + 60
     assert arms[(1, "fixed5")].mean == pytest.approx((10 / 52 + 40) / 102)
-    assert arms[(2, "fixed5")].alpha == pytest.approx(41.0)  # segment 2 never held out: Beta(1, 1) prior
+    # segment 2: no rows of its own (the offer rows), never held out (Beta(1, 1) prior)
+    assert arms[(2, "fixed5")].alpha == pytest.approx(41.0)
 
 
 def test_holdout_users_get_nothing_and_the_budget_holds(exploring):

@@ -120,11 +120,22 @@ def test_offer_rows_against_the_whole_holdout(results):
     assert none["offer_name"] is None and none["incremental_revenue"] == pytest.approx(15.0)
 
 
+def test_segment_offer_rows_compare_with_the_segments_holdout(results):
+    a_pct, a_fixed = results[("segment_offer", "A / pct10")], results[("segment_offer", "A / fixed5")]
+    b_pct, b_none = results[("segment_offer", "B / pct10")], results[("segment_offer", "B / (no coupon)")]
+    assert (a_pct["segment_id"], a_pct["offer_name"], a_pct["treated_users"], a_pct["treated_converters"],
+            a_pct["holdout_users"], a_pct["holdout_converters"]) == (1, "pct10", 1, 1, 1, 1)
+    assert a_pct["incremental_revenue"] == pytest.approx(50.0)  # (100 − 50) × 1
+    assert a_fixed["incremental_revenue"] == pytest.approx(10.0)  # (60 − 50) × 1
+    assert (b_pct["treated_converters"], b_pct["treated_coupon_cost"], b_pct["holdout_users"]) == (0, 0.0, 1)
+    assert (b_none["segment_id"], b_none["offer_name"], b_none["incremental_revenue"]) == (2, None, 40.0)
+
+
 def test_window_marks_provisional_rows(results):
     assert WINDOW.end == datetime(2026, 11, 15, tzinfo=UTC)
     assert all(r["provisional"] for r in results.values())
     assert not Window(WINDOW.start, 14, datetime(2026, 11, 15, tzinfo=UTC)).provisional
-    assert len(results) == 6 and list(next(iter(results.values()))) == list(RESULT_COLUMNS)
+    assert len(results) == 10 and list(next(iter(results.values()))) == list(RESULT_COLUMNS)
 
 
 def test_arm_without_users_has_no_increments():

@@ -7,10 +7,10 @@ Posterior. Beta(α, β) per segment and arm: the prior is weak and centred on th
 holdout conversion rate p0 (what the users do without any offer), α0 = PRIOR_STRENGTH × p0,
 β0 = PRIOR_STRENGTH × (1 − p0), with p0 = (holdout converters + 1) / (holdout users + 2) over
 the campaign's earlier runs (0.5, i.e. Beta(1, 1), before any holdout was measured). The arm's
-evidence adds its converters to α and its non-converting treated users to β. Evidence is per
-segment × offer where such rows exist; journey.campaign_results measures offers across
-segments only (level 'offer'), so today every segment uses the campaign's offer rows and
-differs by its prior.
+evidence adds its converters to α and its non-converting treated users to β. Evidence is the
+segment's own segment × offer rows (level 'segment_offer') where the segment has any, else the
+campaign's offer rows across segments (level 'offer': runs measured before that level
+existed, or a segment new to the campaign).
 
 Shares. N_DRAWS joint draws of every arm's posterior (numpy, seeded by the campaign, run and
 segment); P(best) = the fraction of draws each arm wins. With k arms and floor f, share =
@@ -39,10 +39,11 @@ PRIOR_STRENGTH = 2.0  # pseudo-users of the prior
 N_DRAWS = 20_000  # joint posterior draws per segment
 EVIDENCE_COLUMNS = ("segment_id", "offer_name", "users", "converters")  # segment_id null = across segments
 BASELINE_COLUMNS = ("segment_id", "users", "converters")  # holdout users per segment
-EVIDENCE_SQL = """SELECT NULL::integer AS segment_id, offer_name, sum(treated_users) AS users,
-       sum(treated_converters) AS converters
+EVIDENCE_SQL = """SELECT CASE WHEN level = 'segment_offer' THEN segment_id END AS segment_id, offer_name,
+       sum(treated_users) AS users, sum(treated_converters) AS converters
 FROM journey.campaign_results_current WHERE campaign_id = %(campaign_id)s AND run_id <> %(run_id)s
-  AND level = 'offer' AND offer_name IS NOT NULL GROUP BY offer_name"""
+  AND (level = 'offer' OR (level = 'segment_offer' AND segment_id IS NOT NULL)) AND offer_name IS NOT NULL
+GROUP BY 1, offer_name ORDER BY 1 NULLS FIRST, offer_name"""
 BASELINE_SQL = """SELECT segment_id, sum(holdout_users) AS users, sum(holdout_converters) AS converters
 FROM journey.campaign_results_current WHERE campaign_id = %(campaign_id)s AND run_id <> %(run_id)s
   AND level = 'segment' AND segment_id IS NOT NULL GROUP BY segment_id"""

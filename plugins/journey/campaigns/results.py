@@ -5,7 +5,7 @@ with a coupon or an ad of the run; holdout: journey.campaign_holdout), segment, 
 code, and the user's outcomes in [start_time, start_time + attribution window): orders (distinct
 sessions with a purchase), revenue (price × quantity of the purchases) and the coupon_redeem
 events whose coupon_code is the user's own assigned code. Output (`result_rows`): one row per
-breakdown (campaign, segment, offer) with both arms' figures and the treated − holdout
+breakdown (campaign, segment, offer, segment × offer) with both arms' figures and the treated − holdout
 increments, scaled to the treated count, with intervals from campaigns/lift.py (Newcombe for
 conversion, Welch for revenue and profit per user).
 
@@ -14,7 +14,9 @@ granted), else the offer's face value: fixed = its value, free shipping = SHIPPI
 = value % of the user's revenue per order in the window (DEFAULT_ORDER_VALUE without an order).
 Profit per user = revenue × margin rate − coupon cost. Offer rows compare the users given the
 offer with the whole holdout (offers are not assigned at random: read them as a description,
-not a randomised contrast); segment rows compare within the segment.
+not a randomised contrast); segment rows compare within the segment, and segment × offer rows
+(key "segment / offer") the users of the segment given the offer with the segment's holdout:
+the evidence campaigns/exploration.py learns each segment's offer shares from.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from journey.campaigns.lift import Interval, conversion_lift, mean_difference
 from journey.campaigns.valuation import DEFAULT_ORDER_VALUE, SHIPPING_FEE
 from journey.errors import DataError
 
-LEVELS = ("campaign", "segment", "offer")
+LEVELS = ("campaign", "segment", "offer", "segment_offer")
 ARMS = ("treated", "holdout")
 NO_COUPON = "(no coupon)"  # offer key of treated users who got an ad only
 ASSIGNED_COLUMNS = ("user_id", "arm", "segment_id", "segment_name", "offer_name", "kind", "offer_value", "coupon_code")
@@ -158,7 +160,7 @@ def _segment_key(segment_id, segment_name) -> str:
 
 
 def breakdown(rows: pd.DataFrame, margin_rate: float) -> list[dict]:
-    """Campaign, segment and offer rows (per_user_rows input), in that order."""
+    """Campaign, segment, offer and segment × offer rows (per_user_rows input), in that order."""
     rows = rows.assign(segment_key=[_segment_key(i, n) for i, n in zip(rows["segment_id"], rows["segment_name"],
                                                                          strict=True)],
                        offer_key=rows["offer_name"].fillna(NO_COUPON))
@@ -174,6 +176,18 @@ def breakdown(rows: pd.DataFrame, margin_rate: float) -> list[dict]:
     for key, part in treated.groupby("offer_key", sort=True):  # each offer against the whole holdout
         out.append({**compare("offer", key, _users(part), held_users, margin_rate), "segment_id": None,
                     "offer_name": None if key == NO_COUPON else key})
+    return out + segment_offer_rows(treated, holdout, margin_rate)
+
+
+def segment_offer_rows(treated: pd.DataFrame, holdout: pd.DataFrame, margin_rate: float) -> list[dict]:
+    """Per segment and offer: the segment's users given the offer against the segment's held-out users."""
+    out = []
+    for (segment, offer), part in treated.groupby(["segment_key", "offer_key"], sort=True):
+        segment_ids = part["segment_id"].dropna()
+        out.append({**compare("segment_offer", f"{segment} / {offer}", _users(part),
+                              _users(holdout[holdout["segment_key"] == segment]), margin_rate),
+                    "segment_id": int(segment_ids.iloc[0]) if len(segment_ids) else None,
+                    "offer_name": None if offer == NO_COUPON else offer})
     return out
 
 

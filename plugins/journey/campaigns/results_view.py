@@ -20,8 +20,9 @@ FIELDS = ("campaign_id", "run_id", "measured_at", "level", "key", "window_start"
 SQL = f"""SELECT {', '.join(FIELDS)} FROM journey.campaign_results_current
 WHERE campaign_id = %(campaign_id)s
   AND run_id = coalesce(%(run_id)s, (SELECT run_id FROM journey.campaign_runs_current WHERE campaign_id = %(campaign_id)s))
-ORDER BY CASE level WHEN 'campaign' THEN 0 WHEN 'segment' THEN 1 ELSE 2 END, key"""
-LEVEL_ORDER = ("campaign", "segment", "offer")
+ORDER BY CASE level WHEN 'campaign' THEN 0 WHEN 'segment' THEN 1 WHEN 'offer' THEN 2 ELSE 3 END, key"""
+LEVEL_ORDER = ("campaign", "segment", "offer", "segment_offer")
+LABEL = 36  # characters of the level-and-key column
 
 
 def current_results(conn, campaign_id: str, run_id: str | None = None) -> list[dict]:
@@ -52,6 +53,11 @@ def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2%}"
 
 
+def label(row: dict) -> str:
+    """A row's level and key (at most LABEL characters; a short level padded to 8)."""
+    return f"{row['level']:<8} {row['key']}"[:LABEL]
+
+
 def result_lines(rows: list[dict]) -> list[str]:
     """The table of a run's current results."""
     first = rows[0]
@@ -59,15 +65,15 @@ def result_lines(rows: list[dict]) -> list[str]:
     lines = [f"campaign {first['campaign_id']}, run {first['run_id']}: measured {first['measured_at']:%Y-%m-%d %H:%M} "
              f"UTC; window {first['window_start']:%Y-%m-%d %H:%M} + {days} days"
              + (" - PROVISIONAL: the window is still open" if first["provisional"] else " (closed)"),
-             f"{'level':<8} {'key':<18} {'treated':>8} {'rate':>7} {'holdout':>8} {'rate':>7} {'redeemed':>8} "
+             f"{'level    key':<{LABEL}} {'treated':>8} {'rate':>7} {'holdout':>8} {'rate':>7} {'redeemed':>8} "
              f"{'cost':>9}  conversion lift [95 % CI]   incr. conversions   incr. revenue   incr. profit"]
     for row in rows:
-        lines.append(f"{row['level']:<8} {row['key'][:18]:<18} {row['treated_users']:>8,} {_rate(row['treated_rate']):>7} "
+        lines.append(f"{label(row):<{LABEL}} {row['treated_users']:>8,} {_rate(row['treated_rate']):>7} "
                      f"{row['holdout_users']:>8,} {_rate(row['holdout_rate']):>7} {row['treated_redemptions']:>8,} "
                      f"{row['treated_coupon_cost']:>9,.2f}  {interval(row, 'rate_lift', '+.2%')}   "
                      f"{interval(row, 'incremental_conversions', '+,.1f')}   "
                      f"{interval(row, 'incremental_revenue', '+,.2f')}   {interval(row, 'incremental_profit', '+,.2f')}"
                      + ("  provisional" if row["provisional"] else ""))
     lines.append("intervals: 95 %; conversion: Newcombe score; revenue, profit: Welch t; offers are compared with the "
-                 "whole holdout (not randomised per offer)")
+                 "whole holdout (not randomised per offer); segment_offer rows with the segment's holdout")
     return lines

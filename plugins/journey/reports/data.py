@@ -35,7 +35,7 @@ RESULT_FIELDS = ("level", "key", "provisional", "measured_at", "treated_users", 
                  "rate_lift_low", "rate_lift_high", "incremental_profit", "incremental_profit_low",
                  "incremental_profit_high")
 RESULTS_SQL = f"""SELECT {', '.join(RESULT_FIELDS)} FROM journey.campaign_results_current WHERE run_id = %(run_id)s
-ORDER BY CASE level WHEN 'campaign' THEN 0 WHEN 'segment' THEN 1 ELSE 2 END, key"""
+ORDER BY CASE level WHEN 'campaign' THEN 0 WHEN 'segment' THEN 1 WHEN 'offer' THEN 2 ELSE 3 END, key"""
 SEGMENT_FIELDS = ("segment_id", "segment_name", "eligible", "excluded", "excluded_by_reason", "holdout", "coupons",
                   "budget_used", "expected_value", "ads")
 CAMPAIGN_FIELDS = ("campaign_id", "name", "objective", "snapshot_date", "budget", "budget_used", "expected_value",

@@ -83,7 +83,8 @@ def results_section(results: list[dict]) -> Section:
                  + (": PROVISIONAL, the attribution window is still open" if first["provisional"] else
                     ": the attribution window has closed"),
                  "segments: treated against held-out users of the segment; offers: against the whole holdout "
-                 "(offers are not assigned at random)"]
+                 "(offers are not assigned at random); segment_offer: the segment's users given the offer against "
+                 "the segment's held-out users"]
     return Section("results", "Measured lift per segment and offer", [charts.lift_intervals(results)], notes,
                    empty="No results measured for this run yet: DAG journey_campaign_results measures it daily "
                          "(or `journey run results --param campaign_id=…`); rewrite this page with `journey report`.")
