@@ -73,3 +73,10 @@ def test_no_import_circles():
 
 def test_the_circle_finder_sees_a_circle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+
+
+def test_test_files_have_unique_names():
+    """pytest (rootdir import mode) refuses to collect two test modules with the same file name."""
+    tests = Path(__file__).resolve().parents[1]
+    names = [path.name for path in tests.rglob("test_*.py")]
+    assert sorted({name for name in names if names.count(name) > 1}) == []
