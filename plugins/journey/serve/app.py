@@ -261,12 +261,12 @@ def app_from_environment() -> FastAPI:
     """
     from journey import warehouse
 
+    reads = os.environ.get(READS_ENV, "snapshot")
+    if reads not in ("snapshot", "database"):
+        raise ConfigError(f"{READS_ENV}={reads!r}: expected snapshot or database")
     settings = get_settings()
     with warehouse.connect(settings):
         pass
     url = warehouse.database_url(settings)
-    reads = os.environ.get(READS_ENV, "snapshot")
-    if reads not in ("snapshot", "database"):
-        raise ConfigError(f"{READS_ENV}={reads!r}: expected snapshot or database")
     snapshot = SnapshotHolder(url) if reads == "snapshot" else None
     return create_app(ConnectionPool(url, setup=queries.prepare), settings.inbox, snapshot)
