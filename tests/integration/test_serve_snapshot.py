@@ -29,6 +29,7 @@ from journey.serve import auth, queries
 from journey.serve.app import create_app
 from journey.serve.pool import ConnectionPool
 from journey.serve.refresh import POLL_SECONDS, SnapshotHolder
+from journey.warehouse.publish import PUBLISH_CHANNEL
 from tests.integration.test_serve_api import AD, CAMPAIGN, COUPON, DAY, NOW, _publish_fixture_rows
 
 pytestmark = pytest.mark.postgres
@@ -230,3 +231,46 @@ def test_a_revoked_key_is_refused_within_the_cache_time(published, server):
     took = time.monotonic() - revoked
     assert statuses[-1] == 401 and set(statuses[:-1]) <= {200}
     assert took <= KEY_BOUND_S, f"a revoked key still worked {took:.1f} s after revoke"
+
+
+def test_a_segment_publish_reaches_the_answers_through_its_notification(published, server):
+    # no campaign row changes: only the publish's NOTIFY (not the 2 s poll) can trigger this reload
+    _, conn, token = published
+    url = f"{server}/v1/users/u_segment_only/next-best-action"
+    assert httpx.get(url, headers=_as(token)).json()["fallback_reason"] == "unknown_user"
+    segments = pa.table({"user_id": ["u_segment_only"], "segment_id": [3], "segment_name": ["champions"],
+                         "snapshot_date": [DAY], "run_id": ["d2"]})
+    warehouse.publish(conn, [warehouse.TableLoad("user_segments", segments, segments.column_names,
+                                                 "user_id = 'u_segment_only'")])
+    committed = time.monotonic()
+    while time.monotonic() - committed < SWITCH_BOUND_S:
+        answer = httpx.get(url, headers=_as(token)).json()
+        if answer["segment"] is not None:
+            break
+        time.sleep(0.05)
+    took = time.monotonic() - committed
+    assert (answer["fallback_reason"], answer["segment"]) == (
+        "no_assignment", {"segment_id": 3, "segment_name": "champions", "snapshot_date": DAY.isoformat()})
+    assert took <= SWITCH_BOUND_S, f"the segment publish was served {took:.1f} s after its commit"
+
+
+def test_a_publish_notifies_on_commit_only(published):
+    settings, conn, _ = published
+    listener = warehouse.connect(settings)
+    listener.autocommit = True
+    try:
+        with listener.cursor() as cur:
+            cur.execute(f"LISTEN {PUBLISH_CHANNEL}")
+        segments = pa.table({"user_id": ["u_note"], "segment_id": [1], "segment_name": ["loyal"],
+                             "snapshot_date": [DAY], "run_id": ["d3"]})
+        bad = pa.table({"user_id": ["u_elsewhere"], "segment_id": [1], "segment_name": ["loyal"],
+                        "snapshot_date": [DAY], "run_id": ["d3"]})
+        with pytest.raises(warehouse.WarehouseError, match="do not match its replace condition"):
+            warehouse.publish(conn, [warehouse.TableLoad("user_segments", bad, bad.column_names, "user_id = 'u_note'")])
+        warehouse.publish(conn, [warehouse.TableLoad("user_segments", segments, segments.column_names,
+                                                     "user_id = 'u_note'")])
+        time.sleep(0.2)
+        listener.poll()
+        assert [(note.channel, note.payload) for note in listener.notifies] == [(PUBLISH_CHANNEL, "user_segments")]
+    finally:
+        listener.close()
