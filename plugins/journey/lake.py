@@ -25,6 +25,7 @@ TRAINING_USERS = "training/users"  # user × cut-off rows: behaviour, propensity
 TRAINING_SCENES = "training/scenes"  # session rows: scene
 TRAINING_PLANS = "training/plans"  # <snapshot>.json: cut-offs and the label horizon used
 MODELS = "models"  # models/<name>/v<N>/
+CAMPAIGN_OUTCOMES = "campaigns/outcomes"  # campaign_id=…/run_id=…/outcomes.parquet: per-user results rows
 USER_SCORES = "scores/user_scores"  # batch scores before publish, snapshot_date=…
 
 

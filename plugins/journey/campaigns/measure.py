@@ -21,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from journey import lake, warehouse
+from journey.campaigns.outcomes import write_outcomes
 from journey.campaigns.results import ASSIGNED_COLUMNS, RESULT_COLUMNS, Window, per_user_rows, result_rows
 from journey.config import Settings
 from journey.errors import InputError
@@ -125,6 +126,7 @@ def measure_run(spark: SparkSession, settings: Settings, conn, run: CampaignRun,
         rows = per_user_rows(users, user_outcomes(events), user_redemptions(events))
     finally:
         events.unpersist()
+    write_outcomes(settings, run.campaign_id, run.run_id, rows, window.provisional)
     return result_rows(run.campaign_id, run.run_id, window, rows, margin_rate)
 
 

@@ -6,7 +6,9 @@
 
 Models: `behaviour` (Keras, sequence + event aggregates + profile features → purchase within the horizon),
 `scene` (Keras, session → scene), `propensity` and `responsiveness` (XGBoost on profile
-features → purchase / coupon redemption within the horizon). The behaviour baseline XGBoost
+features → purchase / coupon redemption within the horizon), `uplift` (X-learner on the closed
+campaign runs' treated vs held-out outcomes, models/uplift_training.py; "not applicable" until
+a campaign run has been measured after its window closed). The behaviour baseline XGBoost
 on the event aggregates is trained alongside and kept in the behaviour artifact (baseline/).
 """
 
@@ -112,7 +114,31 @@ def label_horizon(settings: Settings, snapshot: date, config: ModelConfig) -> in
         return config.data.horizon_days
 
 
-def train_all(settings: Settings, snapshot: date, versions: dict[str, int], config: ModelConfig) -> dict[str, dict]:
+def train_uplift_model(settings: Settings, out: Path, config: ModelConfig, champion: dict | None) -> dict:
+    """The `uplift` model on the lake's campaign outcomes (campaigns/outcomes.py); {"skipped": …} without any.
+
+    Its evaluation report (held-out users: Qini and uplift at 10 / 30 % vs the response model, the
+    hand formula and the champion) is made here and kept in the result for evaluate_all.
+    """
+    import time
+
+    from journey.campaigns.outcomes import training_inputs
+    from journey.models import uplift_training as ut
+
+    rows = ut.uplift_rows(*training_inputs(settings))
+    reason = ut.not_enough(rows)
+    if reason:
+        return {"skipped": reason}
+    started = time.perf_counter()
+    held = ut.load_fitted(champion["artifact_path"])[0] if champion else None
+    fitted = ut.train_uplift(rows, champion=held, margin=config.promotion.margin)
+    seconds = time.perf_counter() - started
+    return {"artifact": ut.save_fitted(fitted, out), "train_rows": fitted.report["train_rows"], "seconds": seconds,
+            "samples_per_second": fitted.report["train_rows"] / max(seconds, 1e-9), "report": fitted.report}
+
+
+def train_all(settings: Settings, snapshot: date, versions: dict[str, int], config: ModelConfig,
+              champions: dict[str, dict | None] | None = None) -> dict[str, dict]:
     """Train every model of MODEL_NAMES at the given versions; returns per model its artifact and figures."""
     from journey.models.train import device_plan, visible_gpus
 
@@ -120,6 +146,14 @@ def train_all(settings: Settings, snapshot: date, versions: dict[str, int], conf
     device = device_plan(visible_gpus(), config.train).xgb_device
     trained = {}
     for name in MODEL_NAMES:
+        if name == "uplift":
+            trained[name] = train_uplift_model(settings, artifact_dir(settings, name, versions[name]), config,
+                                               (champions or {}).get(name))
+            if "skipped" in trained[name]:
+                log.warning("uplift skipped: %s", trained[name]["skipped"])
+            else:
+                trained[name]["version"] = versions[name]
+            continue
         reason = not_applicable(paths, name)
         if reason:
             log.warning("%s skipped: %s", name, reason)
@@ -307,7 +341,9 @@ def evaluate_all(settings: Settings, snapshot: date, trained: dict[str, dict], c
     for name, result in trained_only(trained).items():
         champion = champions.get(name)
         champion_path = champion["artifact_path"] if champion else None
-        if name == "behaviour":
+        if name == "uplift":
+            reports[name] = dict(result["report"], window=None)
+        elif name == "behaviour":
             reports[name] = evaluate_behaviour(paths, result["artifact"], champion_path, config)
         elif name == "scene":
             reports[name] = evaluate_scene(paths, result["artifact"], champion_path, config)
@@ -346,8 +382,8 @@ def train_step(settings: Settings, snapshot: date, config: ModelConfig) -> dict[
     from journey import warehouse
 
     with warehouse.connect(settings) as conn:
-        versions = next_versions(conn)
-    return train_all(settings, snapshot, versions, config)
+        versions, held = next_versions(conn), champions(conn)
+    return train_all(settings, snapshot, versions, config, held)
 
 
 def evaluate_step(settings: Settings, snapshot: date, run_id: str, trained: dict[str, dict],

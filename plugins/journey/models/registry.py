@@ -17,8 +17,9 @@ from datetime import date
 from journey.errors import JourneyError
 from journey.models.hparams import PromotionParams
 
-MODEL_NAMES = ("behaviour", "scene", "propensity", "responsiveness")
-PRIMARY_METRICS = {"behaviour": "roc_auc", "scene": "macro_f1", "propensity": "roc_auc", "responsiveness": "roc_auc"}
+MODEL_NAMES = ("behaviour", "scene", "propensity", "responsiveness", "uplift")
+PRIMARY_METRICS = {"behaviour": "roc_auc", "scene": "macro_f1", "propensity": "roc_auc", "responsiveness": "roc_auc",
+                   "uplift": "qini"}
 DEFAULT_MARGIN = PromotionParams().margin  # for reports registered before the margin was kept in them
 LIST_COLUMNS = ("name", "version", "status", "primary_metric", "primary_value", "eval_window", "training_snapshot",
                 "created_at", "promoted_at", "run_id", "artifact_path", "decision")
