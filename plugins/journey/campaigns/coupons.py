@@ -72,7 +72,7 @@ def assignments(chosen: DataFrame, candidates: DataFrame, offers: DataFrame, aud
     """Assignment rows (ASSIGNMENT_COLUMNS) with code, channel and the reason for the choice."""
     params = request.params
     reason = F.to_json(F.struct(
-        F.col("signal_source"), F.round("propensity", 4).alias("propensity"),
+        F.col("signal_source"), F.col("uplift_source"), F.round("propensity", 4).alias("propensity"),
         F.round("responsiveness", 4).alias("responsiveness"), F.round("uplift", 4).alias("uplift"),
         F.round("order_value", 2).alias("order_value"), F.lit(margin_rate).alias("margin_rate"),
         F.round(F.col("expected_value") / F.col("expected_cost"), 4).alias("value_per_cost")))

@@ -22,6 +22,7 @@ from journey.campaigns import coupons as coupon_step
 from journey.campaigns import exploration, inputs
 from journey.campaigns.eligibility import Targets, audience
 from journey.campaigns.holdout import holdout_draw_column
+from journey.campaigns.learned_uplift import with_learned_effect
 from journey.campaigns.params import CAMPAIGN_CHANNELS, CampaignParams
 from journey.campaigns.request import CampaignRequest, output_path, run_dir, save_step_summary
 from journey.campaigns.signals import with_signals
@@ -148,8 +149,9 @@ def coupons(spark: SparkSession, settings: Settings, request: CampaignRequest, p
     params = request.params
     started, margin = time.perf_counter(), margin_rate(products_file)
     offers = offers_frame(spark, params.coupons)
-    treated = treated_users(spark, settings, request)
-    lake.write_parquet_atomic(candidates(treated, offers, margin), _out(settings, request, "coupon_candidates"))
+    treated, uplift_source = with_learned_effect(settings, treated_users(spark, settings, request))
+    lake.write_parquet_atomic(candidates(treated, offers, margin, uplift_source),
+                              _out(settings, request, "coupon_candidates"))
     arrays = coupon_step.candidate_arrays(_out(settings, request, "coupon_candidates"), len(params.coupons))
     exploring = exploration.for_run(settings, request, arrays.user_ids, arrays.values, arrays.pools)
     if exploring:  # each user keeps only the offer drawn for it by its segment's Thompson shares
@@ -168,6 +170,7 @@ def coupons(spark: SparkSession, settings: Settings, request: CampaignRequest, p
     summary = {"budget": params.budget, "budget_used": allocation.cost, "expected_value": allocation.value,
                "value_upper_bound": allocation.upper_bound, "users_with_candidates": int(arrays.values.shape[0]),
                "coupons": sum(by_offer.values()), "coupons_by_offer": by_offer, "margin_rate": margin,
+               "uplift_source": uplift_source,
                "pools": [vars(p) for p in allocation.pools], "solve_seconds": solve_seconds,
                "seconds": time.perf_counter() - started, "exploration": exploring.summary() if exploring else None}
     gap = 1 - allocation.value / allocation.upper_bound if allocation.upper_bound else 0.0

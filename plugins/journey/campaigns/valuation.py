@@ -11,6 +11,13 @@ order_value is the user's average order value (DEFAULT_ORDER_VALUE for non-buyer
 margin_rate is the mean margin of the products file when given (DEFAULT_MARGIN_RATE
 otherwise); expected_cost is the catalog's expected cost of the offer, charged to the budget.
 Only offers with value > 0 are candidates.
+
+When the `uplift` model has a champion (see campaigns/learned_uplift.py), the users carry
+`learned_effect` (its predicted effect of being treated by a campaign, divided by the mean pull
+of the offers it was trained on) and
+    uplift = learned_effect × strength × reach
+replaces the hand formula; `uplift_source` says which was used ("uplift model vN" or
+"hand formula") and goes into each assignment's reason.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ DEFAULT_ORDER_VALUE = 40.0
 DEFAULT_MARGIN_RATE = 0.30
 STRENGTH_RATE = 4.0
 CANDIDATE_COLUMNS = ("user_id", "segment_id", "offer_index", "offer_name", "expected_cost", "expected_value",
-                     "uplift", "order_value", "propensity", "responsiveness", "signal_source")
+                     "uplift", "order_value", "propensity", "responsiveness", "signal_source", "uplift_source", "offer_pull")
+HAND_FORMULA = "hand formula"
 
 
 def offers_frame(spark: SparkSession, offers: tuple[Offer, ...]) -> DataFrame:
@@ -43,13 +51,24 @@ def discount_share() -> F.Column:
     return F.least(share, F.lit(1.0))
 
 
-def candidates(users: DataFrame, offers: DataFrame, margin_rate: float) -> DataFrame:
-    """(user, offer) pairs with positive expected value (CANDIDATE_COLUMNS)."""
+def offer_pull(reach: F.Column) -> F.Column:
+    """strength × reach of an offer for a user (the part of the uplift the offer decides)."""
+    return (F.lit(1.0) - F.exp(-F.lit(STRENGTH_RATE) * discount_share())) * reach
+
+
+def candidates(users: DataFrame, offers: DataFrame, margin_rate: float, uplift_source: str = HAND_FORMULA) -> DataFrame:
+    """(user, offer) pairs with positive expected value (CANDIDATE_COLUMNS).
+
+    uplift_source other than HAND_FORMULA: the users' `learned_effect` column × the offer's pull.
+    """
     order_value = F.coalesce(F.col("avg_order_value"), F.lit(DEFAULT_ORDER_VALUE))
     reach = F.when(F.col("min_spend") > 0, F.least(F.lit(1.0), F.col("order_value") / F.col("min_spend"))).otherwise(1.0)
-    strength = F.lit(1.0) - F.exp(-F.lit(STRENGTH_RATE) * discount_share())
-    uplift = F.col("responsiveness") * (F.lit(1.0) - F.col("propensity")) * strength * reach
+    if uplift_source == HAND_FORMULA:
+        uplift = F.col("responsiveness") * (F.lit(1.0) - F.col("propensity")) * F.col("offer_pull")
+    else:
+        uplift = F.col("learned_effect") * F.col("offer_pull")
     pairs = (users.withColumn("order_value", order_value).crossJoin(F.broadcast(offers))
+             .withColumns({"offer_pull": offer_pull(reach), "uplift_source": F.lit(uplift_source)})
              .withColumn("uplift", uplift)
              .withColumn("expected_value", F.col("uplift") * F.col("order_value") * F.lit(margin_rate)
                          - F.col("expected_cost")))

@@ -1,0 +1,53 @@
+"""Which uplift drives coupon valuation: the `uplift` model's champion when there is one, else the hand formula.
+
+    users, source = with_learned_effect(settings, users)
+    candidates(users, offers, margin_rate, source)      # campaigns/valuation.py
+
+With a champion, every user gets `learned_effect` = the champion's predicted effect of being
+treated (models/uplift_training) ÷ the mean pull of the offers it was trained on, so that
+valuation's `learned_effect × strength × reach` is that effect for an average offer and more or
+less for a stronger or weaker one. `source` ("uplift model vN" or "hand formula") is written
+into each assignment's reason.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+
+from journey.campaigns.valuation import HAND_FORMULA
+from journey.config import Settings
+from journey.models.uplift_training import UPLIFT_FEATURES, load_fitted
+
+MODEL = "uplift"
+
+
+def source_name(version: int) -> str:
+    """The reason's name of an uplift champion."""
+    return f"uplift model v{version}"
+
+
+def effect_frame(users: DataFrame, artifact: str) -> DataFrame:
+    """user_id, learned_effect of the users, scored by the saved model in `artifact`."""
+    learner, reference_pull = load_fitted(artifact)
+    frame = users.select("user_id", *UPLIFT_FEATURES).toPandas()
+    frame["learned_effect"] = learner.predict_effect(frame[list(UPLIFT_FEATURES)]) / reference_pull
+    return users.sparkSession.createDataFrame(frame[["user_id", "learned_effect"]],
+                                              "user_id string, learned_effect double")
+
+
+def with_champion(users: DataFrame, champion: dict | None) -> tuple[DataFrame, str]:
+    """(users + learned_effect, source) with a registry champion row; (users, hand formula) without."""
+    if champion is None:
+        return users, HAND_FORMULA
+    effects = effect_frame(users, champion["artifact_path"])
+    return users.join(effects, "user_id", "left"), source_name(champion["version"])
+
+
+def with_learned_effect(settings: Settings, users: DataFrame) -> tuple[DataFrame, str]:
+    """The users with the uplift champion's effect and its source name, or unchanged with the hand formula."""
+    from journey import warehouse
+    from journey.models import registry
+
+    with warehouse.connect(settings) as conn:
+        champion = registry.champion(conn, MODEL)
+    return with_champion(users, champion)
