@@ -11,7 +11,7 @@ import pytest
 from journey.campaigns.learned_uplift import with_champion
 from journey.campaigns.params import Offer
 from journey.campaigns.valuation import HAND_FORMULA, candidates, offers_frame
-from journey.models.uplift import UpliftParams, fit_uplift
+from journey.models.uplift import UpliftParams, buy_probability, feature_matrix, fit_uplift
 from journey.models.uplift_training import UPLIFT_FEATURES, FittedUplift, save_fitted
 
 FEATURES = list(UPLIFT_FEATURES)
@@ -47,8 +47,11 @@ def test_valuation_uses_the_champions_effect_and_says_so(spark, users, champion)
     assert source == "uplift model v3"
     pairs = candidates(scored, offers_frame(spark, (PCT10,)), 0.3, source).toPandas().set_index("user_id")
     effect = pd.Series(learner.predict_effect(users[FEATURES]), index=users["user_id"])
+    buys = pd.Series(buy_probability(learner.treated_model, feature_matrix(users[FEATURES])), index=effect.index)
     expected = effect / REFERENCE_PULL * PULL_PCT10
-    assert set(pairs.index) == set(expected[expected * 200 * 0.3 - 0.5 > 0].index)
+    value = expected * 200 * 0.3 - buys * 0.10 * 200  # every buyer redeems the 10 % of a 200 order
+    assert {"u0", "u1"} <= set(pairs.index) == set(value[value > 0].index)
+    np.testing.assert_allclose(pairs["expected_value"], value[pairs.index], rtol=1e-5)
     assert expected["u0"] > 3 * expected["u2"]  # the frequent users are the persuadable ones
     np.testing.assert_allclose(pairs["uplift"], expected[pairs.index], rtol=1e-5)
     assert (pairs["uplift_source"] == "uplift model v3").all()

@@ -6,16 +6,19 @@
 With a champion, every user gets `learned_effect` = the champion's predicted effect of being
 treated (models/uplift_training) ÷ the mean pull of the offers it was trained on, so that
 valuation's `learned_effect × strength × reach` is that effect for an average offer and more or
-less for a stronger or weaker one. `source` ("uplift model vN" or "hand formula") is written
+less for a stronger or weaker one; and `learned_buy` = its P(buy | treated), which prices the
+redemptions the coupon will cost (valuation.py). `source` ("uplift model vN" or "hand formula") is written
 into each assignment's reason.
 """
 
 from __future__ import annotations
 
+import pandas as pd
 from pyspark.sql import DataFrame
 
 from journey.campaigns.valuation import HAND_FORMULA
 from journey.config import Settings
+from journey.models.uplift import UpliftLearner, buy_probability, feature_matrix
 from journey.models.uplift_training import UPLIFT_FEATURES, load_fitted
 
 MODEL = "uplift"
@@ -26,13 +29,19 @@ def source_name(version: int) -> str:
     return f"uplift model v{version}"
 
 
+def learned_columns(frame: pd.DataFrame, learner: UpliftLearner, reference_pull: float) -> pd.DataFrame:
+    """user_id, learned_effect (effect ÷ reference pull) and learned_buy (P(buy | treated)) of profile rows."""
+    features = frame[list(UPLIFT_FEATURES)]
+    return pd.DataFrame({"user_id": frame["user_id"].to_numpy(),
+                         "learned_effect": learner.predict_effect(features) / reference_pull,
+                         "learned_buy": buy_probability(learner.treated_model, feature_matrix(features, learner.columns))})
+
+
 def effect_frame(users: DataFrame, artifact: str) -> DataFrame:
-    """user_id, learned_effect of the users, scored by the saved model in `artifact`."""
+    """user_id, learned_effect, learned_buy of the users, scored by the saved model in `artifact`."""
     learner, reference_pull = load_fitted(artifact)
-    frame = users.select("user_id", *UPLIFT_FEATURES).toPandas()
-    frame["learned_effect"] = learner.predict_effect(frame[list(UPLIFT_FEATURES)]) / reference_pull
-    return users.sparkSession.createDataFrame(frame[["user_id", "learned_effect"]],
-                                              "user_id string, learned_effect double")
+    frame = learned_columns(users.select("user_id", *UPLIFT_FEATURES).toPandas(), learner, reference_pull)
+    return users.sparkSession.createDataFrame(frame, "user_id string, learned_effect double, learned_buy double")
 
 
 def with_champion(users: DataFrame, champion: dict | None) -> tuple[DataFrame, str]:

@@ -14,9 +14,13 @@ Only offers with value > 0 are candidates.
 
 When the `uplift` model has a champion (see campaigns/learned_uplift.py), the users carry
 `learned_effect` (its predicted effect of being treated by a campaign, divided by the mean pull
-of the offers it was trained on) and
+of the offers it was trained on) and `learned_buy` (its P(buy | treated)), and
     uplift = learned_effect × strength × reach
-replaces the hand formula; `uplift_source` says which was used ("uplift model vN" or
+    value  = uplift × order_value × margin_rate − learned_buy × face_cost
+replaces the hand formula: every treated buyer may redeem, not only the persuaded ones, so the
+coupon's cost is its face cost (percent: value % of the order; fixed: value; free shipping:
+SHIPPING_FEE) times the chance the user buys with it (the budget is still charged the
+catalogue's expected_cost); `uplift_source` says which was used ("uplift model vN" or
 "hand formula") and goes into each assignment's reason.
 """
 
@@ -51,6 +55,12 @@ def discount_share() -> F.Column:
     return F.least(share, F.lit(1.0))
 
 
+def face_cost() -> F.Column:
+    """What one redemption gives away: percent of the order, the fixed amount, or the shipping fee."""
+    return (F.when(F.col("kind") == "percent", F.col("offer_value") / 100 * F.col("order_value"))
+            .when(F.col("kind") == "fixed", F.col("offer_value")).otherwise(F.lit(SHIPPING_FEE)))
+
+
 def offer_pull(reach: F.Column) -> F.Column:
     """strength × reach of an offer for a user (the part of the uplift the offer decides)."""
     return (F.lit(1.0) - F.exp(-F.lit(STRENGTH_RATE) * discount_share())) * reach
@@ -65,11 +75,12 @@ def candidates(users: DataFrame, offers: DataFrame, margin_rate: float, uplift_s
     reach = F.when(F.col("min_spend") > 0, F.least(F.lit(1.0), F.col("order_value") / F.col("min_spend"))).otherwise(1.0)
     if uplift_source == HAND_FORMULA:
         uplift = F.col("responsiveness") * (F.lit(1.0) - F.col("propensity")) * F.col("offer_pull")
+        cost = F.col("expected_cost")
     else:
         uplift = F.col("learned_effect") * F.col("offer_pull")
+        cost = F.col("learned_buy") * face_cost()
     pairs = (users.withColumn("order_value", order_value).crossJoin(F.broadcast(offers))
              .withColumns({"offer_pull": offer_pull(reach), "uplift_source": F.lit(uplift_source)})
              .withColumn("uplift", uplift)
-             .withColumn("expected_value", F.col("uplift") * F.col("order_value") * F.lit(margin_rate)
-                         - F.col("expected_cost")))
+             .withColumn("expected_value", F.col("uplift") * F.col("order_value") * F.lit(margin_rate) - cost))
     return pairs.where(F.col("expected_value") > 0).select(*CANDIDATE_COLUMNS)
