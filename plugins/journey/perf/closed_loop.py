@@ -1,0 +1,189 @@
+"""The two-campaign loop on the simulator: `python -m journey.perf.closed_loop [--users N] [--seeds 1 2 3]`.
+
+Per seed, without Airflow but through the real code:
+1. `journey generate` a world (USERS × DAYS), ingest it and build the profiles at its last day
+   (Spark: ingest/events, ingest/users, profiles/build, campaigns/signals fallbacks);
+2. split the profiled users by a stable hash into campaign 1's audience and campaign 2's
+   (fresh users, same snapshot); campaign 1 holds out HOLDOUT_SHARE at random and gives the
+   rest coupons with the hand formula (campaigns/valuation.candidates + allocation.allocate,
+   the default coupon catalogue, BUDGET_PER_USER × audience);
+3. simulate the 14 days after the send (datagen/response_events.simulate_response: each
+   user's drawn conversion), keep the treated and held-out outcome rows;
+4. train the `uplift` model on them (models/uplift_training.train_uplift: X-learner, Qini
+   on held-out users vs the response model and the hand formula);
+5. campaign 2: allocate the same budget over campaign 2's audience twice, with the learned
+   uplift (its effect and its P(buy | treated) pricing the redemptions, campaigns/learned_uplift)
+   and with the hand formula, and price both allocations with the simulator's truth
+   (datagen/response.true_effects: expected incremental profit per treated user).
+Prints one JSON line per seed and the ratio learned / hand of the true incremental profit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from journey.campaigns.allocation import allocate
+from journey.campaigns.learned_uplift import learned_columns
+from journey.campaigns.params import DEFAULT_COUPONS, Offer
+from journey.campaigns.valuation import DEFAULT_MARGIN_RATE, HAND_FORMULA, candidates, offers_frame
+from journey.models.uplift_training import UPLIFT_FEATURES, train_uplift, uplift_rows
+
+END = date(2026, 10, 31)
+USERS, DAYS = 20_000, 60
+HOLDOUT_SHARE = 0.3
+CAMPAIGN_ONE_SHARE = 0.7  # of the profiled users; campaign 2 gets the rest
+BUDGET_PER_USER = 1.0  # campaign budget = this × the campaign's audience
+WINDOW_DAYS = 14
+CHANNEL = "email"
+OFFERS = tuple(Offer(c["name"], c["kind"], float(c["value"]), float(c["min_spend"]), float(c["expected_cost"]))
+               for c in DEFAULT_COUPONS)
+
+
+def share_of(user_ids: pd.Series, salt: str) -> np.ndarray:
+    """A stable number in [0, 1) per user id (sha256 of salt + id)."""
+    return np.array([int(hashlib.sha256(f"{salt}{u}".encode()).hexdigest()[:8], 16) / 2**32 for u in user_ids])
+
+
+def world_profiles(spark, out: Path, users: int, days: int, seed: int) -> pd.DataFrame:
+    """Generate a world into `out`, ingest it and return its profiles at END with the decision signals."""
+    from journey.campaigns.signals import with_signals
+    from journey.config import get_settings
+    from journey.datagen import generate
+    from journey.ingest.events import run_ingest
+    from journey.ingest.users import ingest_users
+    from journey.profiles.build import ProfileParams, build_profiles
+
+    generate(out / "world", users=users, days=days, seed=seed, end_date=END)
+    settings = get_settings({"JOURNEY_HOME": str(out / "home")})
+    run_ingest(spark, settings, str(out / "world" / "events"), "canonical", "loop")
+    ingest_users(spark, settings, str(out / "world" / "users.csv"), "loop")
+    events = spark.read.parquet(f"{settings.lake}/curated/events")
+    people = spark.read.parquet(f"{settings.lake}/curated/users")
+    profiles = with_signals(build_profiles(events, people, ProfileParams(snapshot_date=END)), None)
+    columns = ["user_id", "snapshot_date", *UPLIFT_FEATURES, "propensity", "responsiveness", "signal_source"]
+    return profiles.select(*dict.fromkeys(columns)).toPandas()
+
+
+def allocation(spark, audience: pd.DataFrame, budget: float, source: str) -> pd.DataFrame:
+    """The real valuation and allocator over an audience: one row per coupon (user_id, offer_index, pull)."""
+    users = spark.createDataFrame(audience.assign(segment_id=1))
+    pairs = candidates(users, offers_frame(spark, OFFERS), DEFAULT_MARGIN_RATE, source).toPandas()
+    ids = pd.Index(sorted(pairs["user_id"].unique()))
+    values, costs = np.full((len(ids), len(OFFERS)), np.nan), np.zeros((len(ids), len(OFFERS)))
+    rows, cols = ids.get_indexer(pairs["user_id"]), pairs["offer_index"].to_numpy()
+    values[rows, cols], costs[rows, cols] = pairs["expected_value"], pairs["expected_cost"]
+    chosen = allocate(values, costs, np.zeros(len(ids), dtype=np.int64), budget).chosen
+    picked = [(ids[i], o[0]) for i, o in enumerate(chosen) if o]
+    frame = pd.DataFrame(picked, columns=["user_id", "offer_index"])
+    return frame.merge(pairs[["user_id", "offer_index", "offer_pull"]], on=["user_id", "offer_index"])
+
+
+def assignments(coupons: pd.DataFrame, holdout: pd.Series, campaign: str) -> pd.DataFrame:
+    """response.ASSIGNMENT_COLUMNS rows: treated users with their coupon, then the held-out users."""
+    offer = [OFFERS[i] for i in coupons["offer_index"]]
+    treated = pd.DataFrame({"user_id": coupons["user_id"].to_numpy(), "arm": "treated",
+                            "kind": [o.kind for o in offer], "offer_value": [o.value for o in offer],
+                            "min_spend": [o.min_spend for o in offer],
+                            "coupon_code": [f"{campaign}-{u}" for u in coupons["user_id"]],
+                            "channel": CHANNEL, "creative_id": None})
+    held = pd.DataFrame({"user_id": holdout.to_numpy(), "arm": "holdout"}).reindex(columns=treated.columns)
+    return pd.concat([treated, held], ignore_index=True)
+
+
+def true_profit(world, coupons: pd.DataFrame) -> float:
+    """Expected incremental profit of an allocation from the simulator's truth."""
+    from journey.datagen.response import true_effects
+
+    truth = true_effects(world.people, world.catalog, assignments(coupons, pd.Series([], dtype=str), "p"),
+                         END + timedelta(days=1), WINDOW_DAYS)
+    return float(truth["true_incremental_profit"].sum())
+
+
+def campaign_one(spark, world, audience: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Campaign 1 with the hand formula and its simulated outcome rows (OUTCOME_COLUMNS + pull).
+
+    The hand formula's allocation is made over the whole audience, then HOLDOUT_SHARE of the
+    chosen users are held out at random: treated and held-out users are the same kind of user
+    (the ones the hand formula picks), so their outcomes compare like with like.
+    """
+    from journey.datagen.response_events import simulate_response
+
+    coupons = allocation(spark, audience, BUDGET_PER_USER * len(audience), HAND_FORMULA)
+    held = share_of(coupons["user_id"], f"holdout{seed}") < HOLDOUT_SHARE
+    frame = assignments(coupons[~held], coupons.loc[held, "user_id"], "c1")
+    _, truth = simulate_response(world.people, world.catalog, frame, END + timedelta(days=1), WINDOW_DAYS, seed, "c1")
+    outcomes = truth[["user_id", "arm", "converted"]].assign(campaign_id="c1", run_id="c1-r1", snapshot_date=END,
+                                                             provisional=False)
+    return outcomes.merge(coupons[["user_id", "offer_pull"]].rename(columns={"offer_pull": "pull"}),
+                          on="user_id", how="left")
+
+
+def profiled_world(spark, work: Path | None, users: int, days: int, seed: int):
+    """(profiles, world) of a seed; with `work`, kept in work/<users>-<days>-<seed>/ and reused."""
+    from journey.datagen.respond import load_world
+
+    if work is None:
+        with tempfile.TemporaryDirectory(prefix="closed-loop-") as tmp:
+            return world_profiles(spark, Path(tmp), users, days, seed), load_world(Path(tmp) / "world")
+    folder = work / f"{users}-{days}-{seed}"
+    kept = folder / "profiles.parquet"
+    if not kept.exists():
+        world_profiles(spark, folder, users, days, seed).to_parquet(kept)
+    return pd.read_parquet(kept), load_world(folder / "world")
+
+
+def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None, learner: str = "x") -> dict:
+    """The loop for one seed: figures of campaign 1, the uplift model's report and campaign 2's true profits."""
+    started = time.perf_counter()
+    profiles, world = profiled_world(spark, work, users, days, seed)
+    first = share_of(profiles["user_id"], f"campaign{seed}") < CAMPAIGN_ONE_SHARE
+    outcomes = campaign_one(spark, world, profiles[first], seed)
+    fitted = train_uplift(uplift_rows(outcomes, profiles), learner)
+    second = profiles[~first].reset_index(drop=True)
+    learned = second.merge(learned_columns(second, fitted.learner, fitted.reference_pull), on="user_id")
+    budget = BUDGET_PER_USER * len(second)
+    by_model = allocation(spark, learned, budget, "uplift model v1")
+    by_hand = allocation(spark, second, budget, HAND_FORMULA)
+    profit_model, profit_hand = true_profit(world, by_model), true_profit(world, by_hand)
+    report = fitted.report
+    return {"seed": seed, "learner": learner, "users": users, "days": days, "campaign_1_users": int(first.sum()),
+            "campaign_1_treated": int((outcomes["arm"] == "treated").sum()),
+            "campaign_1_holdout": int((outcomes["arm"] == "holdout").sum()),
+            "qini": {"uplift": report["challenger"]["qini"],
+                     **{k: v["qini"] for k, v in report["baselines"].items()}},
+            "promoted": report["promote"], "campaign_2_users": len(second), "budget": budget,
+            "coupons_learned": len(by_model), "coupons_hand": len(by_hand),
+            "true_profit_learned": round(profit_model, 2), "true_profit_hand": round(profit_hand, 2),
+            "ratio": round(profit_model / profit_hand, 3) if profit_hand > 0 else None,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the loop for each seed and print one JSON line per seed, then the ratios."""
+    from journey.runtime.spark import get_spark
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=USERS)
+    parser.add_argument("--days", type=int, default=DAYS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1])
+    parser.add_argument("--work", type=Path, default=None, help="keep each seed's world and profiles here, reused")
+    parser.add_argument("--learner", choices=("x", "t"), default="x")
+    args = parser.parse_args(argv)
+    spark = get_spark("closed-loop")
+    results = [one_seed(spark, args.users, args.days, seed, args.work, args.learner) for seed in args.seeds]
+    for result in results:
+        print(json.dumps(result))
+    print(json.dumps({"ratios": [r["ratio"] for r in results]}))
+
+
+if __name__ == "__main__":
+    main()
