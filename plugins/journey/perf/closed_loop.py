@@ -15,7 +15,9 @@ Per seed, without Airflow but through the real code:
    uplift (its effect and its P(buy | treated) pricing the redemptions, campaigns/learned_uplift)
    and with the hand formula, and price both allocations with the simulator's truth
    (datagen/response.true_effects: expected incremental profit per treated user).
-Prints one JSON line per seed and the ratio learned / hand of the true incremental profit.
+Prints one JSON line per seed and the ratio learned / hand of the true incremental profit (null
+when the hand formula's profit is not positive), with the oracle's profit: each campaign 2 user's
+most profitable offer where positive, from the truth (no valuation can earn more on them).
 """
 
 from __future__ import annotations
@@ -108,6 +110,21 @@ def true_profit(world, coupons: pd.DataFrame) -> float:
     return float(truth["true_incremental_profit"].sum())
 
 
+def oracle_profit(world, audience: pd.DataFrame) -> tuple[float, int]:
+    """(true profit, users) of the best possible allocation without a budget: each user's most profitable
+    offer where it is positive (an upper bound on what any valuation can earn on these users)."""
+    from journey.datagen.response import true_effects
+
+    profits = []
+    for index in range(len(OFFERS)):
+        coupons = pd.DataFrame({"user_id": audience["user_id"].to_numpy(), "offer_index": index})
+        truth = true_effects(world.people, world.catalog, assignments(coupons, pd.Series([], dtype=str), "o"),
+                             END + timedelta(days=1), WINDOW_DAYS)
+        profits.append(truth["true_incremental_profit"].to_numpy())
+    best = np.max(np.vstack(profits), axis=0)
+    return float(best.clip(min=0).sum()), int((best > 0).sum())
+
+
 def campaign_one(spark, world, audience: pd.DataFrame, seed: int) -> pd.DataFrame:
     """Campaign 1 with the hand formula and its simulated outcome rows (OUTCOME_COLUMNS + pull).
 
@@ -154,6 +171,7 @@ def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None, 
     by_model = allocation(spark, learned, budget, "uplift model v1")
     by_hand = allocation(spark, second, budget, HAND_FORMULA)
     profit_model, profit_hand = true_profit(world, by_model), true_profit(world, by_hand)
+    oracle, oracle_users = oracle_profit(world, second)
     report = fitted.report
     return {"seed": seed, "learner": learner, "users": users, "days": days, "campaign_1_users": int(first.sum()),
             "campaign_1_treated": int((outcomes["arm"] == "treated").sum()),
@@ -163,6 +181,7 @@ def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None, 
             "promoted": report["promote"], "campaign_2_users": len(second), "budget": budget,
             "coupons_learned": len(by_model), "coupons_hand": len(by_hand),
             "true_profit_learned": round(profit_model, 2), "true_profit_hand": round(profit_hand, 2),
+            "true_profit_oracle": round(oracle, 2), "oracle_users": oracle_users,
             "ratio": round(profit_model / profit_hand, 3) if profit_hand > 0 else None,
             "seconds": round(time.perf_counter() - started, 1)}
 
