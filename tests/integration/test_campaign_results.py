@@ -178,3 +178,12 @@ def test_an_unpublished_campaign_or_a_run_without_campaign_is_refused(spark, mea
         measure_campaigns(spark, settings, "spring", "run-9", now=at(10))
     with pytest.raises(InputError, match="run_id needs campaign_id"):
         measure_campaigns(spark, settings, None, "run-1", now=at(10))
+
+
+def test_the_last_measurement_leaves_its_per_user_outcomes_in_the_lake(measured, settings):
+    from journey.campaigns.outcomes import read_outcomes
+
+    outcomes = read_outcomes(settings).sort_values("user_id")
+    assert outcomes["user_id"].tolist() == ["h1", "h2", "t1", "t2", "t3"]  # one row per user
+    assert outcomes["arm"].tolist() == ["holdout", "holdout", "treated", "treated", "treated"]
+    assert set(outcomes["provisional"]) == {False} and set(outcomes["run_id"]) == {"run-1"}  # the closed measurement
