@@ -55,3 +55,16 @@ def test_without_campaign_outcomes_the_uplift_model_is_not_applicable(tmp_path):
                                  "(no treated vs held-out rows to learn from)"}
     assert training_lines({"uplift": result}) == [f"uplift: {result['skipped']}"]
     assert not (tmp_path / "models" / "uplift").exists()
+
+
+def test_the_uplift_report_made_at_training_is_the_one_registered(tmp_path):
+    from journey.models.pipeline import evaluate_all
+    from journey.models.registry import decide
+
+    report = {"primary": "qini", "challenger": {"qini": 0.12}, "champion": None, "margin": 0.005,
+              "baselines": {"response_model": {"qini": 0.05}, "hand_formula": {"qini": 0.02}}}
+    trained = {"uplift": {"version": 2, "artifact": str(tmp_path), "report": report}}
+    reports = evaluate_all(settings_in(tmp_path), SNAPSHOT, trained, {}, ModelConfig())
+    assert reports["uplift"]["challenger"] == {"qini": 0.12} and reports["uplift"]["window"] is None
+    assert decide(reports["uplift"], 0.005).reason == ("promoted: qini 0.1200 vs best baseline 0.0500 + margin "
+                                                       "0.0050 = 0.0550")
