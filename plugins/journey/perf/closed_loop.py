@@ -125,7 +125,7 @@ def oracle_profit(world, audience: pd.DataFrame) -> tuple[float, int]:
     return float(best.clip(min=0).sum()), int((best > 0).sum())
 
 
-def campaign_one(spark, world, audience: pd.DataFrame, seed: int) -> pd.DataFrame:
+def campaign_one(spark, world, audience: pd.DataFrame, seed: int, holdout_share: float = HOLDOUT_SHARE) -> pd.DataFrame:
     """Campaign 1 with the hand formula and its simulated outcome rows (OUTCOME_COLUMNS + pull).
 
     The hand formula's allocation is made over the whole audience, then HOLDOUT_SHARE of the
@@ -135,7 +135,7 @@ def campaign_one(spark, world, audience: pd.DataFrame, seed: int) -> pd.DataFram
     from journey.datagen.response_events import simulate_response
 
     coupons = allocation(spark, audience, BUDGET_PER_USER * len(audience), HAND_FORMULA)
-    held = share_of(coupons["user_id"], f"holdout{seed}") < HOLDOUT_SHARE
+    held = share_of(coupons["user_id"], f"holdout{seed}") < holdout_share
     frame = assignments(coupons[~held], coupons.loc[held, "user_id"], "c1")
     _, truth = simulate_response(world.people, world.catalog, frame, END + timedelta(days=1), WINDOW_DAYS, seed, "c1")
     outcomes = truth[["user_id", "arm", "converted"]].assign(campaign_id="c1", run_id="c1-r1", snapshot_date=END,
@@ -158,12 +158,13 @@ def profiled_world(spark, work: Path | None, users: int, days: int, seed: int):
     return pd.read_parquet(kept), load_world(folder / "world")
 
 
-def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None, learner: str = "x") -> dict:
+def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None, learner: str = "x",
+             holdout_share: float = HOLDOUT_SHARE) -> dict:
     """The loop for one seed: figures of campaign 1, the uplift model's report and campaign 2's true profits."""
     started = time.perf_counter()
     profiles, world = profiled_world(spark, work, users, days, seed)
     first = share_of(profiles["user_id"], f"campaign{seed}") < CAMPAIGN_ONE_SHARE
-    outcomes = campaign_one(spark, world, profiles[first], seed)
+    outcomes = campaign_one(spark, world, profiles[first], seed, holdout_share)
     fitted = train_uplift(uplift_rows(outcomes, profiles), learner)
     second = profiles[~first].reset_index(drop=True)
     learned = second.merge(learned_columns(second, fitted.learner, fitted.reference_pull), on="user_id")
@@ -196,9 +197,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
     parser.add_argument("--work", type=Path, default=None, help="keep each seed's world and profiles here, reused")
     parser.add_argument("--learner", choices=("x", "t"), default="x")
+    parser.add_argument("--holdout", type=float, default=HOLDOUT_SHARE, help="campaign 1's held-out share")
     args = parser.parse_args(argv)
     spark = get_spark("closed-loop")
-    results = [one_seed(spark, args.users, args.days, seed, args.work, args.learner) for seed in args.seeds]
+    results = [one_seed(spark, args.users, args.days, seed, args.work, args.learner, args.holdout) for seed in args.seeds]
     for result in results:
         print(json.dumps(result))
     print(json.dumps({"ratios": [r["ratio"] for r in results]}))
