@@ -110,9 +110,9 @@ def true_profit(world, coupons: pd.DataFrame) -> float:
     return float(truth["true_incremental_profit"].sum())
 
 
-def oracle_profit(world, audience: pd.DataFrame) -> tuple[float, int]:
-    """(true profit, users) of the best possible allocation without a budget: each user's most profitable
-    offer where it is positive (an upper bound on what any valuation can earn on these users)."""
+def oracle_profit(world, audience: pd.DataFrame) -> pd.Series:
+    """Each user's true profit with their most profitable offer, by user id (the oracle takes the positive
+    ones: an upper bound on what any valuation can earn on these users, without a budget)."""
     from journey.datagen.response import true_effects
 
     profits = []
@@ -121,8 +121,7 @@ def oracle_profit(world, audience: pd.DataFrame) -> tuple[float, int]:
         truth = true_effects(world.people, world.catalog, assignments(coupons, pd.Series([], dtype=str), "o"),
                              END + timedelta(days=1), WINDOW_DAYS)
         profits.append(truth["true_incremental_profit"].to_numpy())
-    best = np.max(np.vstack(profits), axis=0)
-    return float(best.clip(min=0).sum()), int((best > 0).sum())
+    return pd.Series(np.max(np.vstack(profits), axis=0), index=audience["user_id"].to_numpy())
 
 
 def campaign_one(spark, world, audience: pd.DataFrame, seed: int, holdout_share: float = HOLDOUT_SHARE) -> pd.DataFrame:
@@ -172,7 +171,8 @@ def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None, 
     by_model = allocation(spark, learned, budget, "uplift model v1")
     by_hand = allocation(spark, second, budget, HAND_FORMULA)
     profit_model, profit_hand = true_profit(world, by_model), true_profit(world, by_hand)
-    oracle, oracle_users = oracle_profit(world, second)
+    best = oracle_profit(world, second).clip(lower=0)
+    within = best[best.index.isin(by_hand["user_id"])]
     report = fitted.report
     return {"seed": seed, "learner": learner, "users": users, "days": days, "campaign_1_users": int(first.sum()),
             "campaign_1_treated": int((outcomes["arm"] == "treated").sum()),
@@ -182,7 +182,9 @@ def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None, 
             "promoted": report["promote"], "campaign_2_users": len(second), "budget": budget,
             "coupons_learned": len(by_model), "coupons_hand": len(by_hand),
             "true_profit_learned": round(profit_model, 2), "true_profit_hand": round(profit_hand, 2),
-            "true_profit_oracle": round(oracle, 2), "oracle_users": oracle_users,
+            "true_profit_oracle": round(float(best.sum()), 2), "oracle_users": int((best > 0).sum()),
+            "oracle_users_in_hand_picks": int((within > 0).sum()),
+            "oracle_profit_within_hand_picks": round(float(within.sum()), 2),
             "ratio": round(profit_model / profit_hand, 3) if profit_hand > 0 else None,
             "seconds": round(time.perf_counter() - started, 1)}
 
