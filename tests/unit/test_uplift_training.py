@@ -77,7 +77,7 @@ def known_effect_rows(users: int, seed: int) -> pd.DataFrame:
 
 
 def test_learned_uplift_beats_the_hand_formula_and_the_response_model_on_held_out_users(tmp_path):
-    fitted = ut.train_uplift(known_effect_rows(4000, 3))
+    fitted = ut.train_uplift(known_effect_rows(3000, 3))
     report = fitted.report
     assert report["promote"], report["reason"]
     hand, response = report["baselines"]["hand_formula"]["qini"], report["baselines"]["response_model"]["qini"]
@@ -85,7 +85,7 @@ def test_learned_uplift_beats_the_hand_formula_and_the_response_model_on_held_ou
     assert report["challenger"]["qini"] > hand + 0.1
     assert hand < 0  # the hand formula sends coupons to the put-off coupon lovers first
     assert report["challenger"]["uplift_at_30"] > report["baselines"]["hand_formula"]["uplift_at_30"]
-    assert 1000 < report["test_rows"] < 1400  # about 30 % of the users, by user hash
+    assert 750 < report["test_rows"] < 1050  # about 30 % of the users, by user hash
 
     learner, pull = ut.load_fitted(ut.save_fitted(fitted, tmp_path / "v1"))
     sample = known_effect_rows(50, 4)[FEATURES]
