@@ -6,14 +6,26 @@ auth manager, `POST /api/v2/dags/journey_campaign/dagRuns` with a JSON conf, pol
 finishes. A conf the Params reject is refused with HTTP 400; one only `validate_params` can judge
 fails in that task, with the field named in its log (read back through the REST API).
 
-Expectations come from the generated input files (read with pandas) and from rows this test
-inserts itself (suppression list, an earlier campaign's messages), not from the code under test.
+The good run is launched the way a marketer does it: the campaign builder's preview and Launch of
+a real `journey serve` (which triggers the DAG over the same REST API); the bad one straight over
+REST. After the run, the simulator continues the world for 14 days with the campaign's known
+effects (`journey generate --respond-to`), the ingest job curates those days and the results DAG
+measures the run: its converters per arm must be the simulator's.
+
+Expectations come from the generated input files (read with pandas), the simulator's ground truth
+and rows this test inserts itself (suppression list, an earlier campaign's messages), not from the
+code under test.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 from e2e_stack import airflow_served, journey_stack, wait_for_run
@@ -24,6 +36,8 @@ from journey.campaigns.params import DEFAULT_COUPONS
 from journey.datagen import generate
 from journey.orchestration import airflow_env
 from journey.orchestration.airflow_api import AirflowApiError
+from journey.perf.serve import free_port, start_api
+from journey.serve import auth
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
 
@@ -36,6 +50,8 @@ BAD_SEGMENT = {**CAMPAIGN, "campaign_id": "bad-one", "segments": ["No such segme
 DAG_ID = "journey_campaign"
 RESULTS_DAG_ID = "journey_campaign_results"
 DAG_IDS = ("journey_daily_profiles", "journey_train_models", DAG_ID, RESULTS_DAG_ID)
+JOURNEY = str(Path(sys.executable).parent / "journey")
+INGEST_JOB = Path(__file__).resolve().parents[2] / "jobs" / "ingest_events.py"
 RUN_TIMEOUT = 1800  # seconds; the Spark steps on 300 users take 4-8 minutes on 2 cores (recommendations tune each run)
 
 
@@ -86,17 +102,57 @@ def trigger_over_rest(ready) -> dict:
         api.unpause(DAG_ID)
         with pytest.raises(AirflowApiError) as refused:
             api.trigger(DAG_ID, {**CAMPAIGN, "holdout_fraction": 0.9})
-        good = api.trigger(DAG_ID, CAMPAIGN)["dag_run_id"]
-        bad = api.trigger(DAG_ID, BAD_SEGMENT)["dag_run_id"]
-        good_run = wait_for_run(server, api, DAG_ID, good, RUN_TIMEOUT)
-        bad_run = wait_for_run(server, api, DAG_ID, bad, RUN_TIMEOUT)
+        with campaign_builder(ready, server) as builder:
+            preview = builder.post("/v1/campaigns/preview", json=CAMPAIGN).raise_for_status().json()
+            launched = builder.post("/v1/campaigns", json=CAMPAIGN)
+            assert launched.status_code == 201, launched.text
+            good = launched.json()["run_id"]
+            bad = api.trigger(DAG_ID, BAD_SEGMENT)["dag_run_id"]
+            good_run = wait_for_run(server, api, DAG_ID, good, RUN_TIMEOUT)
+            bad_run = wait_for_run(server, api, DAG_ID, bad, RUN_TIMEOUT)
+            listed = builder.get("/v1/campaigns").raise_for_status().json()
+            report = builder.get(f"/campaigns/{CAMPAIGN['campaign_id']}/{good}/report")
+        truth = simulate_and_curate_the_next_days(ready, good)
         api.unpause(RESULTS_DAG_ID)
         measured = api.trigger(RESULTS_DAG_ID, {"campaign_id": CAMPAIGN["campaign_id"]})["dag_run_id"]
         results_run = wait_for_run(server, api, RESULTS_DAG_ID, measured, RUN_TIMEOUT)
-        return {"results_run": results_run, "results_tasks": api.task_states(RESULTS_DAG_ID, measured),"ui": ui, "refused": refused.value, "run": good_run, "good_tasks": api.task_states(DAG_ID, good),
+        return {"ui": ui, "refused": refused.value, "run": good_run, "good_tasks": api.task_states(DAG_ID, good),
                 "bad_run": bad_run, "bad_tasks": api.task_states(DAG_ID, bad),
                 "bad_log": api.task_log(DAG_ID, bad, "validate_params"),
+                "preview": preview, "listed": listed, "report": report, "truth": truth,
+                "results_run": results_run, "results_tasks": api.task_states(RESULTS_DAG_ID, measured),
                 "scheduler_log": server.log_tail("scheduler", 6000)}
+
+
+@contextmanager
+def campaign_builder(ready, server):
+    """A real `journey serve` (uvicorn, the app factory) that launches into this Airflow; a client with a
+    read+write key."""
+    with warehouse.connect(ready.settings) as conn:
+        _, token = auth.create_key(conn, "e2e-marketer", ("read", "write"))
+        conn.commit()
+    port = free_port()
+    process = start_api(ready.settings.home, port, workers=1,
+                        extra_env={"JOURNEY_AIRFLOW_URL": server.url, "JOURNEY_AIRFLOW_PASSWORD": server.password})
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
+                          timeout=120) as client:
+            yield client
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def simulate_and_curate_the_next_days(ready, run_id: str) -> pd.DataFrame:
+    """`journey generate --respond-to` for 14 days after the run, then the ingest job on those days; the truth."""
+    out = ready.settings.home / "responses"
+    simulated = subprocess.run([JOURNEY, "generate", "--respond-to", run_id, "--days", "14", "--out", str(out),
+                                "--data", str(ready.settings.inbox)], env=ready.env, capture_output=True, text=True)
+    assert simulated.returncode == 0, simulated.stderr[-3000:]
+    ingest = subprocess.run([sys.executable, str(INGEST_JOB), "--source", str(out / "events"), "--format",
+                             "canonical", "--run-id", "e2e-responses"], env=ready.env, capture_output=True, text=True)
+    assert ingest.returncode == 0, ingest.stderr[-3000:]
+    return pd.read_parquet(out / "ground_truth" / "effects" / f"{run_id}.parquet")
 
 
 def seed_earlier_campaign(settings, user: str) -> None:
@@ -185,6 +241,33 @@ def test_bi_summary_adds_up_per_segment(stack):
     assert rows[0] == eligible and rows[1] == held
     assert rows[3] == pytest.approx(used)
     assert rows[4] == eligible - held
+
+
+def test_builder_preview_matches_the_run_and_its_report_is_served(stack):
+    """The builder's preview (before launch) counted what the run then did; the list and report are over HTTP."""
+    settings, preview, run_id = stack["settings"], stack["preview"], stack["run"]["dag_run_id"]
+    assert run_id.startswith("campaign__autumn-test__")
+    audience = query(settings, "SELECT status, reason, sum(users) FROM journey.campaign_audience "
+                               "WHERE campaign_id = 'autumn-test' GROUP BY status, reason")
+    assert preview["eligible"] == sum(n for status, _, n in audience if status != "excluded")
+    excluded = {reason: n for reason, n in preview["excluded_by_reason"].items() if n}  # the funnel lists zeros too
+    assert excluded == {reason: n for status, reason, n in audience if status == "excluded"}
+    assert preview["holdout"] == query(settings, "SELECT count(*) FROM journey.campaign_holdout "
+                                                 "WHERE campaign_id = 'autumn-test'")[0][0]
+    (listed,) = [r for r in stack["listed"]["runs"] if r["run_id"] == run_id]
+    assert listed["status"] == "success" and listed["report"]
+    assert stack["report"].status_code == 200 and run_id in stack["report"].text
+
+
+def test_results_dag_measures_the_simulated_converters_per_arm(stack):
+    """The measured converters of each arm are the ones the simulator made (its ground truth)."""
+    truth = stack["truth"]
+    rows = query(stack["settings"], "SELECT treated_users, treated_converters, holdout_users, holdout_converters, "
+                                    "provisional FROM journey.campaign_results_current "
+                                    "WHERE campaign_id = 'autumn-test' AND level = 'campaign'")
+    treated, held = truth[truth["arm"] == "treated"], truth[truth["arm"] == "holdout"]
+    assert rows == [(treated["user_id"].nunique(), int(treated.groupby("user_id")["converted"].max().sum()),
+                     len(held), int(held["converted"].sum()), False)]
 
 
 def test_results_dag_measures_the_run_and_the_bi_role_reads_it(stack):

@@ -74,9 +74,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_api(home: Path, port: int, workers: int, reads: str = "snapshot") -> subprocess.Popen:
-    """uvicorn with the API factory in a child process; returns once /healthz answers."""
-    env = {**os.environ, "JOURNEY_HOME": str(home), READS_ENV: reads}
+def start_api(home: Path, port: int, workers: int, reads: str = "snapshot",
+              extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    """uvicorn with the API factory in a child process (`extra_env` added to its environment); returns once
+    /healthz answers."""
+    env = {**os.environ, "JOURNEY_HOME": str(home), READS_ENV: reads, **(extra_env or {})}
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "journey.serve.app:app_from_environment",
                                 "--factory", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                                 "--no-access-log", "--log-level", "warning"], env=env)
