@@ -17,7 +17,6 @@ from journey import warehouse
 from journey.campaigns.params import parse_params
 from journey.campaigns.publish import publish_campaign
 from journey.campaigns.request import CampaignRequest, output_path, save_request, save_step_summary
-from journey.config import get_settings
 
 pytestmark = pytest.mark.postgres
 
@@ -26,13 +25,9 @@ OFFERS = [{"name": "pct10", "kind": "percent", "value": 10, "expected_cost": 4.0
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    """A Journey home with a running embedded PostgreSQL."""
-    home = tmp_path_factory.mktemp("campaign-publish") / "home"
-    settings = get_settings({"JOURNEY_HOME": str(home)})
-    warehouse.start_server(settings)
-    yield settings
-    warehouse.stop_server(settings)
+def settings(warehouse_settings):
+    """A Journey home with a running embedded PostgreSQL (tests/integration/conftest.py)."""
+    return warehouse_settings
 
 
 def write(target: str, rows: list[dict]) -> None:

@@ -17,7 +17,6 @@ import pytest
 
 from journey import lake, warehouse
 from journey.campaigns.measure import measure_campaigns
-from journey.config import get_settings
 from journey.schemas import CURATED_EVENT_COLUMNS, spark_schema
 
 pytestmark = pytest.mark.postgres
@@ -28,13 +27,9 @@ RUN = {"campaign_id": "spring", "run_id": "run-1", "snapshot_date": DAY}
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    """A Journey home with a running embedded PostgreSQL."""
-    home = tmp_path_factory.mktemp("campaign-results") / "home"
-    settings = get_settings({"JOURNEY_HOME": str(home)})
-    warehouse.start_server(settings)
-    yield settings
-    warehouse.stop_server(settings)
+def settings(warehouse_settings):
+    """A Journey home with a running embedded PostgreSQL (tests/integration/conftest.py)."""
+    return warehouse_settings
 
 
 def rows(**columns) -> pa.Table:

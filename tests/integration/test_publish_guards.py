@@ -27,13 +27,9 @@ WAITING_SQL = """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND N
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    """A Journey home with a running embedded PostgreSQL."""
-    path = tmp_path_factory.mktemp("publish-guards") / "home"
-    settings = get_settings({"JOURNEY_HOME": str(path)})
-    warehouse.start_server(settings)
-    yield path
-    warehouse.stop_server(settings)
+def home(warehouse_settings):
+    """A Journey home with a running embedded PostgreSQL (tests/integration/conftest.py)."""
+    return warehouse_settings.home
 
 
 def settings_of(home, **env: str):

@@ -8,7 +8,6 @@ import pytest
 from pyspark.sql import functions as F
 
 from journey import warehouse
-from journey.config import get_settings
 from journey.datagen import generate
 from journey.ingest.events import run_ingest
 from journey.profiles.build import ProfileParams, build_profiles
@@ -22,13 +21,9 @@ NOW = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    """A Journey home with its own embedded PostgreSQL."""
-    home = tmp_path_factory.mktemp("dq") / "home"
-    current = get_settings({"JOURNEY_HOME": str(home)})
-    warehouse.start_server(current)
-    yield current
-    warehouse.stop_server(current)
+def settings(warehouse_settings):
+    """A Journey home with a running embedded PostgreSQL (tests/integration/conftest.py)."""
+    return warehouse_settings
 
 
 @pytest.fixture(scope="module")
