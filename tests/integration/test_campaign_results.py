@@ -5,6 +5,8 @@ pct10, code SP-T1) buys 2 × 20 inside the window and redeems SP-T1 (no price: 1
 and also buys before and after the window; t2 (Browsers, fixed5, SP-T2) buys 30 and redeems
 t1's code (does not count); t3 (Shoppers) got an ad only and does nothing; held out: h1
 (Shoppers) buys 10, h2 (Browsers) nothing; u9, outside the campaign, buys too. Margin 0.3.
+Between the two measurements senders report exposures (EXPOSURES): of the treated only t1 counts
+(1 of 3; 1 of Shoppers' 2), and the held-out h2 was exposed too (a leak).
 """
 
 from __future__ import annotations
@@ -83,14 +85,36 @@ EVENTS = [
 ]
 
 
+EXPOSURES = [  # (user_id, campaign_id, run_id, exposed_at)
+    ("t1", "spring", "run-1", at(2)),
+    ("t1", "spring", None, at(3)),  # no run named, inside the window: the same user again
+    ("t2", "spring", None, at(9)),  # no run named, after the window: not the run's
+    ("t2", "spring", "run-0", at(3)),  # another run
+    ("t3", "spring", "run-1", at(30, 10)),  # before the window
+    ("t3", "autumn", "run-1", at(3)),  # another campaign
+    ("h2", "spring", "run-1", at(4)),  # a held-out user exposed: the holdout leaked
+]
+
+
+def report_exposures(settings) -> None:
+    """EXPOSURES into journey.exposures as POST /v1/exposures stores them."""
+    with warehouse.connect(settings) as conn, conn.cursor() as cur:
+        for user, campaign, run, when in EXPOSURES:
+            cur.execute("INSERT INTO journey.exposures (user_id, campaign_id, run_id, channel, kind, exposed_at, key_id) "
+                        "VALUES (%s, %s, %s, 'email', 'sent', %s, 'k1')", (user, campaign, run, when))
+        conn.commit()
+
+
 @pytest.fixture(scope="module")
 def measured(spark, settings):
-    """The run published, the events in the lake, measured while open (11-05) and once closed (11-10)."""
+    """The run published, the events in the lake, measured while open (11-05, no exposures yet) and once
+    closed (11-10, after EXPOSURES were reported)."""
     with warehouse.connect(settings) as conn:
         warehouse.publish(conn, campaign_tables())
     frame = spark.createDataFrame(EVENTS, spark_schema(CURATED_EVENT_COLUMNS))
     frame.write.partitionBy("event_date").parquet(lake.path(settings, lake.CURATED_EVENTS))
     open_run = measure_campaigns(spark, settings, "spring", margin_rate=0.3, now=at(5))
+    report_exposures(settings)
     closed = measure_campaigns(spark, settings, margin_rate=0.3, now=at(10))
     return open_run, closed
 
@@ -133,6 +157,31 @@ def test_segment_and_offer_rows(measured, settings):
                      ("segment_offer", "Shoppers / pct10", 1, "pct10", 1, 1, 40.0, 1)]
 
 
+EXPOSURE_SQL = """SELECT key, exposed_users, exposure_rate, holdout_exposed_users, exposed_rate_lift,
+    exposed_rate_lift_low / rate_lift_low, exposed_rate_lift_high / rate_lift_high, exposed_revenue_lift
+    FROM journey.campaign_results WHERE measured_at = %(at)s AND level IN ('campaign', 'segment') ORDER BY level, key"""
+
+
+def test_exposures_give_the_lift_per_exposed_user_beside_the_assigned_one(measured, settings):
+    with warehouse.connect(settings) as conn:
+        found = warehouse.fetch_all(conn, EXPOSURE_SQL, {"at": at(10)})
+    # all: 1 of 3 treated exposed; rate lift 2/3 − 1/2 = 1/6 → / (1/3) = 0.5, bounds × 3; revenue per user
+    # 70/3 − 5 → / (1/3) = 55. Shoppers: 1 of 2; 1/2 − 1/1 = −0.5 → −1.0; revenue (20 − 10) / 0.5 = 20.
+    # Browsers: t2 not exposed (no estimate), h2 exposed (the leak).
+    assert found == [("all", 1, pytest.approx(1 / 3), 1, pytest.approx(0.5), pytest.approx(3), pytest.approx(3),
+                      pytest.approx(55)),
+                     ("Browsers", 0, 0.0, 1, None, None, None, None),
+                     ("Shoppers", 1, 0.5, 0, pytest.approx(-1.0), pytest.approx(2), pytest.approx(2),
+                      pytest.approx(20))]
+
+
+def test_without_exposures_the_exposure_columns_are_null(measured, settings):
+    found = fetch(settings, "SELECT count(*), count(exposed_users), count(exposure_rate), count(holdout_exposed_users), "
+                            "count(exposed_rate_lift), count(exposed_revenue_lift_high) FROM journey.campaign_results "
+                            "WHERE provisional")  # measured at 11-05, before any exposure was reported
+    assert found == [(9, 0, 0, 0, 0, 0)]
+
+
 def test_runs_whose_window_closed_long_ago_are_not_measured(spark, measured, settings):
     assert measure_campaigns(spark, settings, margin_rate=0.3, now=at(20)) == {}
 
@@ -158,8 +207,12 @@ def test_command_prints_the_current_results_with_intervals(measured, settings, m
     campaign = next(line for line in lines if line.startswith("campaign all"))
     assert campaign.split()[2:8] == ["3", "66.67%", "2", "50.00%", "1", "4.00"]
     assert "+16.67% [" in campaign and "+55.00 [" in campaign and "+12.50 [" in campaign
-    assert [line.split()[1] for line in lines[2:-1]] == ["all", "Browsers", "Shoppers", "(no", "fixed5", "pct10",
+    assert campaign.split()[-4:-2] == ["33.33%", "+50.00%"]  # exposed, lift per exposed user
+    assert [line.split()[1] for line in lines[2:11]] == ["all", "Browsers", "Shoppers", "(no", "fixed5", "pct10",
                                                            "Browsers", "Shoppers", "Shoppers"]
+    assert lines[12].startswith("exposure-based estimate: 1 of 3 treated users exposed (33.33%); conversion lift "
+                                "per exposed user +50.00% [")
+    assert lines[13].startswith("WARNING: 1 held-out users have exposures") and len(lines) == 14
     assert main(["campaigns", "results", "autumn"]) == 2  # nothing measured: one error line
     assert "no results for campaign 'autumn'" in capsys.readouterr().err
 

@@ -149,3 +149,38 @@ def test_unknown_arm_is_refused_naming_it():
     frame = assigned_frame().assign(arm=["treated"] * 5 + ["control"])
     with pytest.raises(DataError, match="control"):
         per_user_rows(frame, OUTCOMES, REDEMPTIONS)
+
+
+def exposed_results(exposed: list[str] | None) -> dict[tuple[str, str], dict]:
+    """The result rows keyed by (level, key) with `exposed` users reported by senders."""
+    rows = per_user_rows(assigned_frame(), OUTCOMES, REDEMPTIONS, exposed)
+    return {(r["level"], r["key"]): r for r in result_rows("spring", "run-1", WINDOW, rows, MARGIN).to_dict("records")}
+
+
+def test_half_the_treated_users_exposed_doubles_the_lift_per_exposed_user():
+    found = exposed_results(["t1", "t2", "u9"])  # u9: exposed but not in the run, ignored
+    row = found[("campaign", "all")]
+    assert (row["exposed_users"], row["exposure_rate"], row["holdout_exposed_users"]) == (2, 0.5, 0)
+    low, high = newcombe(3, 4, 1, 2)  # rate lift 0.75 − 0.5 = 0.25, / 0.5
+    assert (row["exposed_rate_lift"], row["exposed_rate_lift_low"], row["exposed_rate_lift_high"]) == pytest.approx(
+        (0.5, 2 * low, 2 * high), abs=1e-9)
+    low, high = welch([100, 60, 0, 40], [50, 0])  # revenue per user 50 − 25 = 25, / 0.5
+    assert (row["exposed_revenue_lift"], row["exposed_revenue_lift_low"], row["exposed_revenue_lift_high"]) == (
+        pytest.approx((50.0, 2 * low, 2 * high)))
+    a, b = found[("segment", "A")], found[("segment", "B")]
+    assert (a["exposed_users"], a["exposure_rate"], a["exposed_rate_lift"]) == (2, 1.0, pytest.approx(0.0))
+    assert (b["exposed_users"], b["exposure_rate"]) == (0, 0.0)
+    assert pd.isna(b["exposed_rate_lift"]) and pd.isna(b["exposed_revenue_lift"])  # nobody exposed in B: no estimate
+
+
+def test_exposed_held_out_users_are_counted_as_a_leak():
+    found = exposed_results(["t1", "h1"])
+    assert [found[k]["holdout_exposed_users"] for k in (("campaign", "all"), ("segment", "A"), ("segment", "B"))] == [
+        1, 1, 0]
+    assert found[("campaign", "all")]["exposure_rate"] == 0.25
+
+
+def test_without_exposures_the_exposure_columns_are_null(results):
+    for name in ("exposed_users", "exposure_rate", "holdout_exposed_users", "exposed_rate_lift",
+                 "exposed_revenue_lift_high"):
+        assert all(pd.isna(r[name]) for r in results.values()), name

@@ -36,3 +36,13 @@ def test_without_results_the_section_says_how_to_measure():
     assert section.figures == [] and "journey_campaign_results" in section.empty
     assert "results" in [s.id for s in sections.campaign_sections({"campaigns": [], "allocation": [], "ads": [],
                                                                     "names": {}, "dq": []})]
+
+
+def test_exposures_add_the_per_exposed_estimate_and_a_leak_warning():
+    exposure = {"exposed_users": 45, "exposure_rate": 0.5, "holdout_exposed_users": 3, "exposed_rate_lift": 0.10,
+                "exposed_rate_lift_low": 0.02, "exposed_rate_lift_high": 0.24}
+    section = sections.results_section([{**RESULTS[0], **exposure}, *RESULTS[1:]])
+    assert section.notes[2].startswith("exposure-based estimate: 45 of 90 treated users exposed (50.00%); "
+                                       "conversion lift per exposed user +10.00% [+2.00%, +24.00%] (Bloom")
+    assert section.notes[3].startswith("WARNING: 3 held-out users have exposures")
+    assert len(sections.results_section(RESULTS).notes) == 2  # no exposures: no note

@@ -66,6 +66,13 @@ class ConversionLift:
         return self.rate_difference.scaled(self.treated_users)
 
 
+def interval_columns(name: str, interval: Interval | None) -> dict:
+    """An interval as `name`, `name_low` and `name_high` columns (null without one)."""
+    if interval is None:
+        return {name: None, f"{name}_low": None, f"{name}_high": None}
+    return {name: interval.estimate, f"{name}_low": interval.low, f"{name}_high": interval.high}
+
+
 def _check_arm(name: str, users: int, converters: int) -> None:
     """Refuse counts that cannot describe an arm, naming the arm."""
     if users <= 0:

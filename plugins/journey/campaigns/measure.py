@@ -6,6 +6,9 @@ those users in [start_time, start_time + attribution window) summed per user (Sp
 breakdown of campaigns/results.py; one publish per run into journey.campaign_results under the
 campaign's publish lock (a rerun at the same measured_at replaces its rows).
 
+The run's exposures (journey.exposures, reported by senders through `POST /v1/exposures`) in the
+same window give the exposure-based estimate beside the assignment-based one (`exposed_users`).
+
 The attribution window is the campaign's own (`attribution_window_days` in its stored params),
 else the window given here (runs published before the field existed).
 """
@@ -53,6 +56,9 @@ ASSIGNED_SQL = f"""WITH names AS (
 )
 SELECT u.user_id, u.arm, u.segment_id, n.segment_name, u.offer_name, u.kind, u.offer_value, u.coupon_code
 FROM users u LEFT JOIN names n USING (segment_id) ORDER BY u.user_id, u.offer_name"""
+EXPOSED_SQL = """SELECT DISTINCT user_id FROM journey.exposures
+WHERE campaign_id = %(campaign_id)s AND (run_id = %(run_id)s OR run_id IS NULL)
+  AND exposed_at >= %(start)s AND exposed_at < %(end)s"""
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,16 @@ def assigned_users(conn, run: CampaignRun) -> pd.DataFrame:
     """ASSIGNED_COLUMNS of the run: treated users (one row per coupon, or one without) and held-out users."""
     rows = warehouse.fetch_all(conn, ASSIGNED_SQL, {"campaign_id": run.campaign_id, "run_id": run.run_id})
     return pd.DataFrame(rows, columns=list(ASSIGNED_COLUMNS))
+
+
+def exposed_users(conn, run: CampaignRun, window: Window) -> list[str] | None:
+    """Users with an exposure of the run in [window.start, window.end) (journey.exposures); None without any.
+
+    An exposure belongs to the run when it names the run, or names no run and falls in the run's window.
+    """
+    rows = warehouse.fetch_all(conn, EXPOSED_SQL, {"campaign_id": run.campaign_id, "run_id": run.run_id,
+                                                   "start": window.start, "end": window.end})
+    return [user for (user,) in rows] or None
 
 
 def window_events(spark: SparkSession, settings: Settings, users: pd.DataFrame, window: Window) -> DataFrame:
@@ -123,7 +139,7 @@ def measure_run(spark: SparkSession, settings: Settings, conn, run: CampaignRun,
                          f"or held-out users in the warehouse")
     events = window_events(spark, settings, users, window).cache()
     try:
-        rows = per_user_rows(users, user_outcomes(events), user_redemptions(events))
+        rows = per_user_rows(users, user_outcomes(events), user_redemptions(events), exposed_users(conn, run, window))
     finally:
         events.unpersist()
     write_outcomes(settings, run.campaign_id, run.run_id, rows, window.provisional)
@@ -139,13 +155,22 @@ def publish_results(conn, run: CampaignRun, frame: pd.DataFrame) -> int:
     return warehouse.publish(conn, [load], lock=f"campaign {run.campaign_id}")["campaign_results"]
 
 
+def exposure_note(row) -> str:
+    """'; N treated users exposed' and a holdout leak warning; empty without exposures."""
+    if pd.isna(row["exposed_users"]):
+        return ""
+    leak = row["holdout_exposed_users"]
+    return (f"; {int(row['exposed_users']):,} treated users exposed"
+            + (f"; WARNING {int(leak):,} held-out users exposed (holdout leak)" if leak else ""))
+
+
 def describe(frame: pd.DataFrame) -> str:
     """One line about a run's campaign-level result."""
     row = frame[frame["level"] == "campaign"].iloc[0]
     lift = ("no lift (an arm is empty)" if pd.isna(row["rate_lift"]) else
             f"conversion lift {row['rate_lift']:+.2%} [{row['rate_lift_low']:+.2%}, {row['rate_lift_high']:+.2%}]")
     return (f"campaign results {row['campaign_id']} {row['run_id']}: {row['treated_users']:,} treated, {row['holdout_users']:,} held out; "
-            f"{lift}{' (provisional)' if row['provisional'] else ''}")
+            f"{lift}{exposure_note(row)}{' (provisional)' if row['provisional'] else ''}")
 
 
 def measure_campaigns(spark: SparkSession, settings: Settings, campaign_id: str | None = None,

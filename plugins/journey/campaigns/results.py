@@ -17,18 +17,24 @@ offer with the whole holdout (offers are not assigned at random: read them as a 
 not a randomised contrast); segment rows compare within the segment, and segment × offer rows
 (key "segment / offer") the users of the segment given the offer with the segment's holdout:
 the evidence campaigns/exploration.py learns each segment's offer shares from.
+
+With exposures reported for the run (journey.exposures, `POST /v1/exposures`) every row also gets
+the users of each arm with an exposure, the exposure rate of the treated and the exposure-based
+estimate beside the assignment-based one: the lift per exposed user (campaigns/exposure_lift.py).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
-from journey.campaigns.lift import Interval, conversion_lift, mean_difference
+from journey.campaigns.exposure_lift import EXPOSURE_COLUMNS, exposure_figures
+from journey.campaigns.lift import Interval, conversion_lift, interval_columns, mean_difference
 from journey.campaigns.valuation import DEFAULT_ORDER_VALUE, SHIPPING_FEE
 from journey.errors import DataError
 
@@ -43,6 +49,7 @@ RESULT_COLUMNS = (
     "provisional", "margin_rate",
     *[f"{arm}_{name}" for arm in ARMS for name in ARM_FIGURES],
     *[f"{name}{end}" for name in INCREMENTS for end in ("", "_low", "_high")],
+    *EXPOSURE_COLUMNS,
 )
 
 
@@ -73,8 +80,10 @@ def coupon_face_cost(kind: pd.Series, value: pd.Series, revenue_per_order: pd.Se
     return pd.Series(cost, index=kind.index, dtype=float)
 
 
-def per_user_rows(assigned: pd.DataFrame, outcomes: pd.DataFrame, redemptions: pd.DataFrame) -> pd.DataFrame:
-    """Assigned rows with outcomes: converted, orders, revenue, redemptions (own code only), coupon_cost.
+def per_user_rows(assigned: pd.DataFrame, outcomes: pd.DataFrame, redemptions: pd.DataFrame,
+                  exposed_users: Iterable[str] | None = None) -> pd.DataFrame:
+    """Assigned rows with outcomes: converted, orders, revenue, redemptions (own code only), coupon_cost, and
+    `exposed` (the user has an exposure) when `exposed_users` is given (None: the run has none reported).
 
     assigned: ASSIGNED_COLUMNS (one row per user and coupon; offer_name/coupon_code null without one);
     outcomes: user_id, orders, revenue (users without a purchase may be absent);
@@ -95,14 +104,17 @@ def per_user_rows(assigned: pd.DataFrame, outcomes: pd.DataFrame, redemptions: p
     per_order = (rows["revenue"] / rows["orders"].where(rows["orders"] > 0)).fillna(0.0)
     face = coupon_face_cost(rows["kind"], rows["offer_value"].astype(float), per_order)
     rows["coupon_cost"] = rows["priced_discount"] + rows["unpriced"] * face
+    if exposed_users is not None:
+        rows["exposed"] = rows["user_id"].isin(set(exposed_users))
     return rows
 
 
 def _users(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per user: outcomes once, redemptions and coupon cost summed over the user's coupons."""
+    exposed = {"exposed": ("exposed", "first")} if "exposed" in rows.columns else {}
     return rows.groupby("user_id", sort=True).agg(
         converted=("converted", "first"), orders=("orders", "first"), revenue=("revenue", "first"),
-        redemptions=("redemptions", "sum"), coupon_cost=("coupon_cost", "sum"))
+        redemptions=("redemptions", "sum"), coupon_cost=("coupon_cost", "sum"), **exposed)
 
 
 def arm_figures(users: pd.DataFrame) -> dict:
@@ -115,39 +127,44 @@ def arm_figures(users: pd.DataFrame) -> dict:
             "redemptions": int(users["redemptions"].sum()), "coupon_cost": float(users["coupon_cost"].sum())}
 
 
-def _flat(name: str, interval: Interval | None) -> dict:
-    """An interval as estimate, _low and _high columns (null without one)."""
-    if interval is None:
-        return {name: None, f"{name}_low": None, f"{name}_high": None}
-    return {name: interval.estimate, f"{name}_low": interval.low, f"{name}_high": interval.high}
-
-
-def increments(treated: pd.DataFrame, holdout: pd.DataFrame, margin_rate: float) -> dict:
-    """Treated − holdout: rate lift, and conversions, revenue and profit scaled to the treated count.
-
-    Null when either arm has no user (nothing to compare).
-    """
+def per_user_lifts(treated: pd.DataFrame, holdout: pd.DataFrame, margin_rate: float) -> dict[str, Interval] | None:
+    """Treated − holdout per user: conversion rate (Newcombe), revenue and profit (Welch); None when an arm is empty."""
     if treated.empty or holdout.empty:
-        return {k: v for name in INCREMENTS for k, v in _flat(name, None).items()}
-    conversion = conversion_lift(len(treated), int(treated["converted"].sum()),
-                                 len(holdout), int(holdout["converted"].sum()))
-    n = len(treated)
+        return None
 
     def profit(users: pd.DataFrame) -> np.ndarray:
         return users["revenue"].to_numpy(float) * margin_rate - users["coupon_cost"].to_numpy(float)
 
-    return {**_flat("rate_lift", conversion.rate_difference),
-            **_flat("incremental_conversions", conversion.incremental_conversions),
-            **_flat("incremental_revenue", mean_difference(treated["revenue"], holdout["revenue"]).scaled(n)),
-            **_flat("incremental_profit", mean_difference(profit(treated), profit(holdout)).scaled(n))}
+    conversion = conversion_lift(len(treated), int(treated["converted"].sum()),
+                                 len(holdout), int(holdout["converted"].sum()))
+    return {"rate": conversion.rate_difference, "revenue": mean_difference(treated["revenue"], holdout["revenue"]),
+            "profit": mean_difference(profit(treated), profit(holdout))}
+
+
+def increments(lifts: dict[str, Interval] | None, treated_users: int) -> dict:
+    """INCREMENTS: the rate lift, and conversions, revenue and profit scaled to the treated count (null without lifts)."""
+    if lifts is None:
+        return {k: v for name in INCREMENTS for k, v in interval_columns(name, None).items()}
+    return {**interval_columns("rate_lift", lifts["rate"]),
+            **interval_columns("incremental_conversions", lifts["rate"].scaled(treated_users)),
+            **interval_columns("incremental_revenue", lifts["revenue"].scaled(treated_users)),
+            **interval_columns("incremental_profit", lifts["profit"].scaled(treated_users))}
+
+
+def _exposed(users: pd.DataFrame) -> int | None:
+    """Users with at least one exposure (None when the run has no exposure reported)."""
+    return int(users["exposed"].sum()) if "exposed" in users.columns else None
 
 
 def compare(level: str, key: str, treated: pd.DataFrame, holdout: pd.DataFrame, margin_rate: float) -> dict:
-    """One result row's figures: both arms and the increments."""
+    """One result row's figures: both arms, the increments and the exposure-based estimate."""
     figures = {"level": level, "key": key}
     for arm, users in (("treated", treated), ("holdout", holdout)):
         figures.update({f"{arm}_{name}": value for name, value in arm_figures(users).items()})
-    return {**figures, **increments(treated, holdout, margin_rate)}
+    lifts = per_user_lifts(treated, holdout, margin_rate)
+    rate, revenue = (lifts["rate"], lifts["revenue"]) if lifts else (None, None)
+    exposure = exposure_figures(len(treated), _exposed(treated), _exposed(holdout), rate, revenue)
+    return {**figures, **increments(lifts, len(treated)), **exposure}
 
 
 def _segment_key(segment_id, segment_name) -> str:

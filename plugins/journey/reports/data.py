@@ -33,7 +33,8 @@ RECOMMENDATION_SQL = """SELECT model, k, precision_at_k, recall_at_k, ndcg_at_k,
 FROM journey.recommendation_eval WHERE run_id = %(run_id)s ORDER BY ndcg_at_k DESC, model"""
 RESULT_FIELDS = ("level", "key", "provisional", "measured_at", "treated_users", "holdout_users", "rate_lift",
                  "rate_lift_low", "rate_lift_high", "incremental_profit", "incremental_profit_low",
-                 "incremental_profit_high")
+                 "incremental_profit_high", "exposed_users", "exposure_rate", "holdout_exposed_users",
+                 "exposed_rate_lift", "exposed_rate_lift_low", "exposed_rate_lift_high")
 RESULTS_SQL = f"""SELECT {', '.join(RESULT_FIELDS)} FROM journey.campaign_results_current WHERE run_id = %(run_id)s
 ORDER BY CASE level WHEN 'campaign' THEN 0 WHEN 'segment' THEN 1 WHEN 'offer' THEN 2 ELSE 3 END, key"""
 SEGMENT_FIELDS = ("segment_id", "segment_name", "eligible", "excluded", "excluded_by_reason", "holdout", "coupons",

@@ -75,7 +75,10 @@ def campaign_sections(data: dict, currency: str = "EUR") -> list[Section]:
 
 
 def results_section(results: list[dict]) -> Section:
-    """Measured lift per segment and offer (journey_campaign_results), flagged while the window is open."""
+    """Measured lift per segment and offer (journey_campaign_results), flagged while the window is open, and the
+    exposure-based estimate (with a warning on a leaked holdout) when the run has exposures."""
+    from journey.campaigns.results_view import exposure_notes
+
     notes = []
     if results:
         first = results[0]
@@ -84,7 +87,7 @@ def results_section(results: list[dict]) -> Section:
                     ": the attribution window has closed"),
                  "segments: treated against held-out users of the segment; offers: against the whole holdout "
                  "(offers are not assigned at random); segment_offer: the segment's users given the offer against "
-                 "the segment's held-out users"]
+                 "the segment's held-out users", *exposure_notes(results)]
     return Section("results", "Measured lift per segment and offer", [charts.lift_intervals(results)], notes,
                    empty="No results measured for this run yet: DAG journey_campaign_results measures it daily "
                          "(or `journey run results --param campaign_id=…`); rewrite this page with `journey report`.")
