@@ -32,7 +32,8 @@ ad** (channel, creative, send time) and **which products** to show, keeping a me
    unique codes, no repeated or already-bought products); a failure stops the run.
 6. `publish`: one PostgreSQL transaction (a rerun replaces this run's rows; earlier runs stay
    as history, the latest is current). `dry_run` skips it. `report`: the summary, also in
-   `journey.bi_campaign_summary`.
+   `journey.bi_campaign_summary`; its **Campaign report** link (task → Extra Links) opens the
+   run's HTML report on the Journey service (JOURNEY_SERVE_URL, default http://127.0.0.1:8000).
 
 Rules and formulas: docs/campaigns.md.
 """
@@ -48,6 +49,7 @@ from journey.campaigns.segment_names import read_segment_names
 from journey.config import get_settings
 from journey.dag_ids import CAMPAIGN_DAG
 from journey.orchestration import START_DATE, default_args, spark_job
+from journey.orchestration.report_link import CampaignReportLink
 
 CAMPAIGN_OWNER = "marketing-ops"
 JOBS = Path(__file__).resolve().parent.parent / "jobs"
@@ -97,20 +99,23 @@ def journey_campaign():
         return publish_campaign(settings, load_request(settings, params["campaign_id"], run_id))
 
     @task
-    def report(params=None, run_id=None) -> None:
-        """Print the run summary (and what went to journey.bi_campaign_summary)."""
+    def report(campaign_id: str, run_id=None) -> None:
+        """Print the run summary (and what went to journey.bi_campaign_summary); link the HTML report."""
         from journey.campaigns.report import report as print_report
         from journey.campaigns.request import load_request
         from journey.reports import print_run_report
 
         settings = get_settings()
-        print_report(settings, load_request(settings, params["campaign_id"], run_id))
+        print_report(settings, load_request(settings, campaign_id, run_id))
         print_run_report(settings, CAMPAIGN_DAG, run_id)
+
+    summary = report(campaign_id="{{ params.campaign_id }}")  # rendered before it runs: the link below reads it
+    summary.operator.operator_extra_links = (CampaignReportLink(),)  # "Campaign report" in the UI
 
     step = {name: campaign_step(name) for name in CAMPAIGN_STEPS}
     validate_params() >> step["eligibility"] >> step["holdout"] >> [step["coupons"], step["recommendations"]]
     step["coupons"] >> step["ads"]
-    [step["ads"], step["recommendations"]] >> step["quality"] >> publish() >> report()
+    [step["ads"], step["recommendations"]] >> step["quality"] >> publish() >> summary
 
 
 journey_campaign()

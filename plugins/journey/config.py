@@ -25,6 +25,7 @@ ENV_AIRFLOW_USER = "JOURNEY_AIRFLOW_USER"  # default admin (the builder's Launch
 ENV_BI_PASSWORD = "JOURNEY_BI_PASSWORD"  # default: generated once, kept in $JOURNEY_HOME/secrets/bi_password
 ENV_MAX_CAMPAIGN_ROWS = "JOURNEY_MAX_CAMPAIGN_ROWS"  # default 50,000,000 (rows one campaign run may publish)
 ENV_API_PORT = "JOURNEY_API_PORT"  # default 8000 (`journey serve`: the next-best-action API)
+ENV_SERVE_URL = "JOURNEY_SERVE_URL"  # default http://127.0.0.1:$JOURNEY_API_PORT (links from Airflow to reports)
 
 DEFAULT_HOME = ".journey"
 DEFAULT_SPARK_MASTER = "local[*]"
