@@ -63,5 +63,18 @@ def migrate_metadata_db(env: dict[str, str], log_file: Path | None = None) -> No
 
 
 def test_dag(dag_id: str, logical_date: str, conf: dict, env: dict[str, str], log_file: Path, echo=None) -> int:
-    """Run one DAG for real with `airflow dags test`; returns the exit code."""
-    return airflow(["dags", "test", dag_id, logical_date, "--conf", json.dumps(conf)], env, log_file, echo)
+    """Run one DAG for real with `airflow dags test`, then record it for the UI (run_record.py); the exit code."""
+    began = log_file.stat().st_size if log_file.exists() else 0
+    code = airflow(["dags", "test", dag_id, logical_date, "--conf", json.dumps(conf)], env, log_file, echo)
+    record_run_for_ui(env, log_file, began)
+    return code
+
+
+def record_run_for_ui(env: dict[str, str], log_file: Path, began: int) -> None:
+    """Real start date and task log files of the run logged from byte `began` on; a failure only warns."""
+    command = [sys.executable, "-m", "journey.orchestration.run_record", str(log_file), str(began)]
+    with open(log_file, "a", encoding="utf-8") as log:
+        done = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        print(f"warning: the run's start date and task logs were not recorded for the Airflow UI; see {log_file}",
+              flush=True)
