@@ -94,6 +94,8 @@ def campaign_run(ready) -> dict:
 
 def trigger_over_rest(ready) -> dict:
     """Unpause, send a refused conf, then the good and the bad-segment runs together; wait for both."""
+    builder_port = free_port()  # known before Airflow starts: the report task's link points at this service
+    ready.env["JOURNEY_SERVE_URL"] = f"http://127.0.0.1:{builder_port}"
     with airflow_served(ready) as (server, api):
         for dag_id in DAG_IDS:
             api.wait_for_dag(dag_id, timeout=180)
@@ -102,7 +104,7 @@ def trigger_over_rest(ready) -> dict:
         api.unpause(DAG_ID)
         with pytest.raises(AirflowApiError) as refused:
             api.trigger(DAG_ID, {**CAMPAIGN, "holdout_fraction": 0.9})
-        with campaign_builder(ready, server) as builder:
+        with campaign_builder(ready, server, builder_port) as builder:
             preview = builder.post("/v1/campaigns/preview", json=CAMPAIGN).raise_for_status().json()
             launched = builder.post("/v1/campaigns", json=CAMPAIGN)
             assert launched.status_code == 201, launched.text
@@ -112,6 +114,9 @@ def trigger_over_rest(ready) -> dict:
             bad_run = wait_for_run(server, api, DAG_ID, bad, RUN_TIMEOUT)
             listed = builder.get("/v1/campaigns").raise_for_status().json()
             report = builder.get(f"/campaigns/{CAMPAIGN['campaign_id']}/{good}/report")
+            links = api.request("GET", f"/dags/{DAG_ID}/dagRuns/{good}/taskInstances/report/links")
+            link = links["extra_links"].get("Campaign report")
+            linked = builder.get(link) if link else None  # the link, followed
         truth = simulate_and_curate_the_next_days(ready, good)
         api.unpause(RESULTS_DAG_ID)
         measured = api.trigger(RESULTS_DAG_ID, {"campaign_id": CAMPAIGN["campaign_id"]})["dag_run_id"]
@@ -120,18 +125,18 @@ def trigger_over_rest(ready) -> dict:
                 "bad_run": bad_run, "bad_tasks": api.task_states(DAG_ID, bad),
                 "bad_log": api.task_log(DAG_ID, bad, "validate_params"),
                 "preview": preview, "listed": listed, "report": report, "truth": truth,
+                "links": links, "linked": linked, "builder_port": builder_port,
                 "results_run": results_run, "results_tasks": api.task_states(RESULTS_DAG_ID, measured),
                 "scheduler_log": server.log_tail("scheduler", 6000)}
 
 
 @contextmanager
-def campaign_builder(ready, server):
-    """A real `journey serve` (uvicorn, the app factory) that launches into this Airflow; a client with a
-    read+write key."""
+def campaign_builder(ready, server, port: int):
+    """A real `journey serve` (uvicorn, the app factory) on `port` that launches into this Airflow; a client
+    with a read+write key."""
     with warehouse.connect(ready.settings) as conn:
         _, token = auth.create_key(conn, "e2e-marketer", ("read", "write"))
         conn.commit()
-    port = free_port()
     process = start_api(ready.settings.home, port, workers=1,
                         extra_env={"JOURNEY_AIRFLOW_URL": server.url, "JOURNEY_AIRFLOW_PASSWORD": server.password})
     try:
@@ -257,6 +262,15 @@ def test_builder_preview_matches_the_run_and_its_report_is_served(stack):
     (listed,) = [r for r in stack["listed"]["runs"] if r["run_id"] == run_id]
     assert listed["status"] == "success" and listed["report"]
     assert stack["report"].status_code == 200 and run_id in stack["report"].text
+
+
+def test_report_task_links_to_the_runs_report_on_the_journey_service(stack):
+    """Airflow's extra link of the report task (REST API, as the UI reads it) opens the same report."""
+    run_id, port = stack["run"]["dag_run_id"], stack["builder_port"]
+    assert stack["links"]["extra_links"] == {
+        "Campaign report": f"http://127.0.0.1:{port}/campaigns/autumn-test/{run_id}/report"}
+    assert stack["linked"] is not None and stack["linked"].status_code == 200
+    assert stack["linked"].text == stack["report"].text
 
 
 def test_results_dag_measures_the_simulated_converters_per_arm(stack):

@@ -10,8 +10,9 @@ run before it: whichever test comes first, the DAG runs in the same order, each 
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -190,6 +191,28 @@ def test_daily_run_writes_an_html_report_that_renders(stack, first_run):
 
     assert all(name in rendered.dom for name in names), names  # legend and Sankey labels
     assert "No rows quarantined by this run." in rendered.dom  # generated data is clean
+
+
+def test_first_run_shows_its_task_logs_and_wall_clock_duration_in_the_airflow_ui(stack, first_run):
+    """What `make airflow` reads of a `dags test` run: each task's log file, the run's real start and end.
+
+    Without orchestration/run_record.py the run started at its logical date (a 30-day duration for the
+    demo) and the UI said "Log file not found on worker".
+    """
+    settings = stack[0]
+    [(run_id,)] = first_run.rows["run_ids"]
+    run_dir = settings.airflow_home / "logs" / f"dag_id={DAILY_DAG}" / f"run_id={run_id}"
+    logs = {p.parent.name: p.read_text(encoding="utf-8") for p in run_dir.glob("task_id=*/attempt=1.log")}
+    assert sorted(logs) == ["task_id=build_profiles", "task_id=ingest_events", "task_id=publish", "task_id=report",
+                            "task_id=segment_users"]
+    assert "published " in logs["task_id=publish"] and "report: " in logs["task_id=report"]
+    with sqlite3.connect(settings.airflow_home / "airflow.db") as db:
+        [(logical, start, end)] = db.execute("SELECT logical_date, start_date, end_date FROM dag_run "
+                                             "WHERE run_id = ?", (run_id,)).fetchall()
+    started, ended = datetime.fromisoformat(start), datetime.fromisoformat(end)  # UTC, stored without a zone
+    assert logical.startswith(SNAPSHOT)
+    assert datetime.now(UTC).replace(tzinfo=None) - started < timedelta(hours=2)  # not the logical date
+    assert timedelta(0) < ended - started < timedelta(hours=1)
 
 
 def test_rerun_of_the_same_date_changes_no_counts(stack, rerun):
