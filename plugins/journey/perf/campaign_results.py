@@ -2,8 +2,9 @@
 
 A run of USERS eligible users (10 % held out, every treated user one of three coupons and an ad)
 is written to a fresh embedded PostgreSQL, and EVENTS_PER_USER curated events per user (views,
-purchases, redemptions of the user's own code) to the lake, half inside the 14-day window; then
-`measure_campaigns` is timed (Spark: window events, per-user sums; pandas: breakdown and
+purchases, redemptions of the user's own code) to the lake, half inside the 14-day window, and with `--exposed-share` that share of the treated users gets
+EXPOSURES_PER_USER rows in journey.exposures inside the window (as `POST /v1/exposures` stores
+them); then `measure_campaigns` is timed (Spark: window events, per-user sums; pandas: breakdown and
 intervals; COPY publish). Prints one JSON line.
 """
 
@@ -27,6 +28,7 @@ from journey.schemas import CURATED_EVENT_COLUMNS, spark_schema
 START = datetime(2026, 11, 1, tzinfo=UTC)
 OFFERS = (("pct10", "percent", 10.0), ("fixed5", "fixed", 5.0), ("freeship", "free_shipping", 0.0))
 KINDS = np.array(["view", "purchase", "coupon_redeem"])
+EXPOSURES_PER_USER = 3
 
 
 def run_tables(users: np.ndarray, held: np.ndarray, rng: np.random.Generator) -> list[warehouse.TableLoad]:
@@ -72,11 +74,39 @@ def events(users: np.ndarray, per_user: int, rng: np.random.Generator) -> list[t
              f"B-{who[i]}" if kind[i] == "coupon_redeem" else None, when[i].date()) for i in range(n)]
 
 
+def report_exposures(conn, treated: np.ndarray, share: float, rng: np.random.Generator) -> int:
+    """EXPOSURES_PER_USER exposures of run r1 in its window for a random `share` of the treated users."""
+    from psycopg2.extras import execute_values
+
+    if share <= 0:
+        return 0
+    exposed = treated[rng.random(len(treated)) < share]
+    rows = [(user, "bench", "r1", "email", "sent", START + timedelta(hours=int(h)), "bench")
+            for user in exposed for h in rng.integers(0, 14 * 24, EXPOSURES_PER_USER)]
+    with conn.cursor() as cur:
+        execute_values(cur, "INSERT INTO journey.exposures (user_id, campaign_id, run_id, channel, kind, exposed_at, "
+                            "key_id) VALUES %s", rows, page_size=5000)
+    conn.commit()
+    return len(rows)
+
+
+def time_exposure_query(settings) -> float:
+    """Seconds of the results step's read of the run's exposed users (journey.exposures) alone."""
+    from journey.campaigns.measure import CampaignRun, exposed_users
+    from journey.campaigns.results import Window
+
+    with warehouse.connect(settings) as conn:
+        started = time.perf_counter()
+        exposed_users(conn, CampaignRun("bench", "r1", START, 14), Window(START, 14, START + timedelta(days=20)))
+        return time.perf_counter() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the run, time one measurement, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--events-per-user", type=int, default=10)
+    parser.add_argument("--exposed-share", type=float, default=0.0, help="share of treated users with exposures")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(7)
     users = np.array([f"u{i}" for i in range(args.users)])
@@ -88,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             spark = get_spark("journey-bench-results", settings)
             with warehouse.connect(settings) as conn:
                 warehouse.publish(conn, run_tables(users, held, rng))
+                exposures = report_exposures(conn, users[~held], args.exposed_share, rng)
             rows = events(users, args.events_per_user, rng)
             spark.createDataFrame(rows, spark_schema(CURATED_EVENT_COLUMNS)).write.partitionBy("event_date").parquet(
                 lake.path(settings, lake.CURATED_EVENTS))
@@ -95,10 +126,11 @@ def main(argv: list[str] | None = None) -> int:
             published = measure_campaigns(spark, settings, "bench", margin_rate=0.3,
                                           now=START + timedelta(days=20))
             seconds = time.perf_counter() - started
+            exposure_seconds = time_exposure_query(settings)
         finally:
             warehouse.stop_server(settings)
-    print(json.dumps({"users": args.users, "events": len(rows), "result_rows": published["r1"],
-                      "seconds": round(seconds, 1)}))
+    print(json.dumps({"users": args.users, "events": len(rows), "exposures": exposures, "result_rows": published["r1"],
+                      "seconds": round(seconds, 1), "exposure_query_seconds": round(exposure_seconds, 3)}))
     return 0
 
 
