@@ -43,6 +43,18 @@ def test_valid_request_parses_with_defaults():
     assert params.all_segments and not params.dry_run
 
 
+def test_two_tower_param_puts_the_two_tower_source_in_the_recommenders_blend():
+    from journey.campaigns.steps import _recommend_params
+    from journey.recommend.models import sources_for
+
+    off = _recommend_params(parse_params(valid()))
+    on = _recommend_params(parse_params(valid(recommendations_two_tower=True)))
+    assert not off.two_tower and "two_tower_score" not in sources_for(off)
+    assert on.two_tower and "two_tower_score" in sources_for(on)
+    assert sources_for(on)[:-1] == sources_for(off)  # the same six sources, plus the two-tower
+    assert parse_params(valid(recommendations_two_tower=None)).recommendations_two_tower is False  # empty = off
+
+
 @pytest.mark.parametrize(("changes", "field", "words"), [
     ({"budget": -1.0}, "budget", "within [0.0, 1000000000.0]"),
     ({"holdout_fraction": 0.6}, "holdout_fraction", "within [0.01, 0.5]"),
@@ -111,7 +123,7 @@ FORM_DEFAULTS = {
     "lifecycle_stages": [], "channels": ["email", "push"], "budget": 1000.0, "segment_budget_shares": {},
     "max_coupons_per_user": 1, "holdout_fraction": 0.1, "recommendations_k": 10, "frequency_cap": 3,
     "recommendations_lookback_days": 0, "recommendations_exclude": "interacted", "recommendations_per_category": 0,
-    "start_time": None, "end_time": None, "dry_run": False,
+    "recommendations_two_tower": False, "start_time": None, "end_time": None, "dry_run": False,
     "products": "", "attribution_window_days": 14, "exploration": False, "exploration_floor": 0.1,
     "coupons": [{"name": "pct10", "kind": "percent", "value": 10, "min_spend": 0, "expected_cost": 4.0},
                 {"name": "fixed5", "kind": "fixed", "value": 5, "min_spend": 30, "expected_cost": 3.0},
@@ -196,7 +208,8 @@ def test_form_keeps_its_types_titles_and_choices():
         "segment_budget_shares": ["null", "object"], "max_coupons_per_user": ["null", "integer"],
         "holdout_fraction": ["null", "number"], "recommendations_k": ["null", "integer"],
         "recommendations_lookback_days": ["null", "integer"], "recommendations_exclude": "string",
-        "recommendations_per_category": ["null", "integer"], "frequency_cap": ["null", "integer"],
+        "recommendations_per_category": ["null", "integer"], "recommendations_two_tower": ["null", "boolean"],
+        "frequency_cap": ["null", "integer"],
         "start_time": ["null", "string"], "end_time": ["null", "string"], "creatives": ["null", "array"],
         "attribution_window_days": ["null", "integer"], "exploration": ["null", "boolean"], "exploration_floor": ["null", "number"],
         "dry_run": "boolean", "products": ["null", "string"]}

@@ -72,6 +72,8 @@ HOSTILE = [
     (("segment_budget_shares", "1"), NAN, "segment_budget_shares.1", "must be a finite number, got nan"),
     (("dry_run",), "false", "dry_run", "must be true or false (a JSON boolean), got 'false'"),
     (("dry_run",), 0, "dry_run", "must be true or false (a JSON boolean), got 0"),
+    (("recommendations_two_tower",), "true", "recommendations_two_tower",
+     "must be true or false (a JSON boolean), got 'true'"),
     (("name",), "Autumn\x00sale", "name", "must not hold control characters, got '\\x00' at position 6"),
     (("name",), "x" * 100_000, "name", "must be at most 200 characters, got 100,000"),
     (("segments", 1), "Deal\nseekers", "segments", "must not hold control characters, got '\\n' at position 4"),

@@ -85,6 +85,7 @@ class CampaignParams:
     recommendations_lookback_days: int  # 0 = all history
     recommendations_exclude: str  # purchased | interacted
     recommendations_per_category: int  # diversity cap per real category; 0 = off
+    recommendations_two_tower: bool  # the TensorFlow two-tower retriever is one more source of the blend
     frequency_cap: int
     start_time: datetime
     end_time: datetime
@@ -239,6 +240,10 @@ CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
     ParamField("recommendations_per_category", "integer", 0, "Recommendations per category", minimum=0,
                maximum=50, optional=True, description="At most this many products of one top-level category per list "
                                        "(uncategorised products are not capped); 0 = no cap"),
+    ParamField("recommendations_two_tower", "boolean", False, "Two-tower retriever in the blend", optional=True,
+               description="Train the TensorFlow two-tower model on the look-back window (on the Spark driver, at "
+                           "most 100,000 (user, product) pairs) and add it as a candidate source the tuning weighs "
+                           "like the others; slower runs (several trainings per run); empty = off"),
     ParamField("frequency_cap", "integer", 3, "Frequency cap", minimum=1, maximum=100, optional=True,
                description="Max messages per user in a trailing 7 days"),
     ParamField("start_time", "string", None, "Start", format="date-time", pattern=ZONED_TIME, optional=True,
@@ -413,6 +418,7 @@ def parse_params(raw: dict) -> CampaignParams:
         recommendations_exclude=one_of(_given(raw, "recommendations_exclude"), "recommendations_exclude",
                                        RECOMMEND_EXCLUSIONS),
         recommendations_per_category=_bounded(raw, "recommendations_per_category"),
+        recommendations_two_tower=flag(_given(raw, "recommendations_two_tower"), "recommendations_two_tower"),
         frequency_cap=_bounded(raw, "frequency_cap"), start_time=start_time,
         end_time=end_time, dry_run=flag(_given(raw, "dry_run"), "dry_run"),
         creatives=parse_creatives(_given(raw, "creatives")),

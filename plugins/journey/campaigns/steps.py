@@ -198,13 +198,15 @@ def ads(spark: SparkSession, settings: Settings, request: CampaignRequest) -> di
 
 
 def _recommend_params(params: CampaignParams) -> RecommendParams:
-    """The recommender's parameters from the campaign's (K, look-back, exclusion rule, category cap)."""
+    """The recommender's parameters from the campaign's (K, look-back, exclusion rule, category cap, two-tower)."""
     return RecommendParams(k=params.recommendations_k, lookback_days=params.recommendations_lookback_days,
-                           exclude=params.recommendations_exclude, per_category=params.recommendations_per_category)
+                           exclude=params.recommendations_exclude, per_category=params.recommendations_per_category,
+                           two_tower=params.recommendations_two_tower)
 
 
 def _evaluation_rows(result) -> list[dict]:
-    """The recommendation_eval rows: hybrid, plain ALS and popularity on the same users, with the tuning."""
+    """The recommendation_eval rows: hybrid, plain ALS, popularity (and the two-tower alone when on) on the
+    same users, with the tuning."""
     settings = json.dumps(result.tuning.settings())
     return [{**vars(m), "split_date": None, "holdout_fraction": result.tuning.params.holdout_fraction,
              "validation_ndcg": result.tuning.validation.get("blend") if m.model == "hybrid" else None,

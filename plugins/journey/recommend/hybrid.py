@@ -18,26 +18,33 @@ from collections.abc import Callable
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from journey.recommend import two_tower_source
 from journey.recommend.models import (
+    TWO_TOWER,
     RecommendParams,
     als_candidates,
     content_candidates,
     cooccurrence_candidates,
     popularity_scores,
     sequence_candidates,
+    sources_for,
     title_candidates,
 )
 
 RECOMMENDATION_COLUMNS = ("user_id", "rank", "product_id", "category", "score", "source")
 
 
-def unused_sources(catalog: DataFrame, title_neighbours: DataFrame | None) -> dict[str, str]:
-    """Sources that are empty on this feed, with the reason (they get weight 0)."""
+def unused_sources(catalog: DataFrame, title_neighbours: DataFrame | None, params: RecommendParams | None = None,
+                   train_events: DataFrame | None = None) -> dict[str, str]:
+    """Sources that are empty on this feed, with the reason (they get weight 0). With params and the
+    training events, also the two-tower when it is on but cannot train (no TensorFlow, too little data)."""
     reasons = {}
     if catalog.where(F.col("top_category").isNotNull()).limit(1).count() == 0:
         reasons["content_score"] = "no product categories in the feed (category/brand affinity is empty)"
     if title_neighbours is None:
         reasons["title_score"] = "no product titles"
+    if params is not None and train_events is not None:
+        reasons |= two_tower_source.unavailable(train_events, params)
     return reasons
 
 
@@ -46,9 +53,9 @@ def candidate_sources(train_events: DataFrame, train: DataFrame, catalog: DataFr
                       wanted: tuple[str, ...]) -> dict[str, DataFrame]:
     """The `wanted` candidate sources for `users`: {source column: (user_id, product_id, column)}.
 
-    A new source (e.g. the two-tower retriever of journey.recommend.two_tower, whose
-    `TwoTowerModel.candidates` gives per-user scores in [0, 1]) is one more builder here plus its
-    column in models.SOURCES: the tuning then weighs it like the others.
+    A new source is one more builder here plus its column in models.SOURCES (per-user scores in
+    [0, 1]): the tuning then weighs it like the others. The two-tower retriever
+    (journey.recommend.two_tower_source) trains when it is built, on the driver.
     """
     builders: dict[str, Callable[[], DataFrame]] = {
         "als_score": lambda: als_candidates(train, users, params),
@@ -57,6 +64,7 @@ def candidate_sources(train_events: DataFrame, train: DataFrame, catalog: DataFr
         "content_score": lambda: content_candidates(train_events, users, catalog, train, params),
         "title_score": lambda: title_candidates(train, users, title_neighbours, params),
         "pop_score": lambda: popularity_scores(train, users, params),
+        TWO_TOWER: lambda: two_tower_source.two_tower_candidates(train_events, catalog, users, params),
     }
     return {name: builders[name]() for name in wanted}
 
@@ -99,10 +107,10 @@ def popular_fill(train: DataFrame, users: DataFrame, params: RecommendParams) ->
                                                           F.lit("popular").alias("source"))
 
 
-def active_weights(params: RecommendParams, catalog: DataFrame, title_neighbours: DataFrame | None) -> dict[str, float]:
-    """The positive weights of the sources that are not empty on this feed."""
-    unused = unused_sources(catalog, title_neighbours)
-    return {name: w for name, w in params.weights if w > 0 and name not in unused}
+def active_weights(params: RecommendParams, unused: dict[str, str]) -> dict[str, float]:
+    """The positive weights of the sources that are on and not `unused` (unused_sources) on this feed."""
+    on = sources_for(params)
+    return {name: w for name, w in params.weights if w > 0 and name in on and name not in unused}
 
 
 def ranked(sources: dict[str, DataFrame], weights: dict[str, float], fill: DataFrame, excluded: DataFrame,
@@ -121,6 +129,6 @@ def single(source: DataFrame, name: str, excluded: DataFrame, catalog: DataFrame
 def recommend(train_events: DataFrame, train: DataFrame, catalog: DataFrame, users: DataFrame, excluded: DataFrame,
               params: RecommendParams, title_neighbours: DataFrame | None = None) -> DataFrame:
     """Top-K recommendations for `users` (user_id column): the weighted blend, then popularity."""
-    weights = active_weights(params, catalog, title_neighbours)
+    weights = active_weights(params, unused_sources(catalog, title_neighbours, params, train_events))
     sources = candidate_sources(train_events, train, catalog, users, params, title_neighbours, tuple(weights))
     return ranked(sources, weights, popular_fill(train, users, params), excluded, catalog, params)

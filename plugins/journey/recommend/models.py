@@ -1,5 +1,7 @@
 """Candidate generators: ALS (implicit), item-to-item co-occurrence, content affinity, title neighbours, popularity.
 
+(The two-tower retriever's source is journey.recommend.two_tower_source.)
+
 Each returns (user_id, product_id, <source>_score) with the score scaled to [0, 1] per user
 (divided by the user's best candidate), so the hybrid blend can weigh them.
 """
@@ -11,7 +13,8 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-SOURCES = ("als_score", "cooc_score", "seq_score", "content_score", "title_score", "pop_score")
+SOURCES = ("als_score", "cooc_score", "seq_score", "content_score", "title_score", "pop_score", "two_tower_score")
+TWO_TOWER = "two_tower_score"  # the TensorFlow two-tower source: only with RecommendParams.two_tower
 ALS_GRID = ((16, 0.05, 20.0), (32, 0.1, 5.0), (64, 0.1, 1.0))  # (rank, regParam, alpha) tried by the tuning
 HALF_LIFE_GRID = (0.0, 14.0)  # recency half-lives (days; 0 = no decay) tried by the tuning
 
@@ -41,9 +44,17 @@ class RecommendParams:
     tune_users: int = 3000  # validation users (a hash sample) the tuning scores
     als_grid: tuple[tuple[int, float, float], ...] = ALS_GRID  # (rank, regParam, alpha) tried by the tuning
     half_life_grid: tuple[float, ...] = HALF_LIFE_GRID  # recency half-lives tried by the tuning
+    two_tower: bool = False  # the two-tower retriever is a candidate source (TensorFlow training on the driver)
+    two_tower_epochs: int = 8
+    two_tower_max_pairs: int = 100_000  # (user, product) pairs it trains on at most (a hash sample of users above)
     # hybrid weight per candidate source, used as is when tune is off (an absent source adds 0)
     weights: tuple[tuple[str, float], ...] = (("als_score", 0.45), ("cooc_score", 0.25), ("content_score", 0.15),
                                               ("title_score", 0.15))
+
+
+def sources_for(params: RecommendParams) -> tuple[str, ...]:
+    """The candidate sources this run may use: SOURCES, without the two-tower unless params.two_tower."""
+    return tuple(name for name in SOURCES if name != TWO_TOWER or params.two_tower)
 
 
 def _scaled(frame: DataFrame, column: str) -> DataFrame:

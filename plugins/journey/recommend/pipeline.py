@@ -4,22 +4,31 @@ Offline evaluation (standard protocol): within the look-back window, each user's
 `holdout_fraction` of events (users with at least 2) is the test set, scored on the products the
 user had not interacted with in training; the hybrid is tuned on the training part only
 (journey.recommend.tuning), and plain ALS (the ALS source alone, tuned settings) and popularity
-are scored on the same users with the same exclusions.
+are scored on the same users with the same exclusions; so is the two-tower alone when
+`params.two_tower` is on and it could train (tuning.unused says why not otherwise).
 """
 
 from __future__ import annotations
 
 import math
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pyspark.sql import DataFrame
 
 from journey.recommend.evaluate import Metrics, metrics
-from journey.recommend.hybrid import active_weights, candidate_sources, popular_fill, ranked, recommend, single
+from journey.recommend.hybrid import (
+    active_weights,
+    candidate_sources,
+    popular_fill,
+    ranked,
+    recommend,
+    single,
+    unused_sources,
+)
 from journey.recommend.interactions import excluded, in_window, interactions, products, temporal_split, weighted_events
-from journey.recommend.models import RecommendParams
+from journey.recommend.models import TWO_TOWER, RecommendParams, sources_for
 from journey.recommend.tuning import Tuning, tune
 from journey.runtime.spark import fixed_shuffle_partitions
 
@@ -31,17 +40,20 @@ SHORT_LIST_REASON = "fewer than K products left after the exclusions (the user h
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Hybrid, plain ALS and popularity metrics on the same per-user time split, and the tuning used."""
+    """Hybrid, plain ALS and popularity metrics on the same per-user time split, and the tuning used;
+    with the two-tower source on (and able to train), the two-tower alone too."""
 
     hybrid: Metrics
     als: Metrics
     popularity: Metrics
     tuning: Tuning
+    two_tower: Metrics | None = None
 
     @property
-    def models(self) -> tuple[Metrics, Metrics, Metrics]:
-        """The three rows, hybrid first."""
-        return self.hybrid, self.als, self.popularity
+    def models(self) -> tuple[Metrics, ...]:
+        """The rows, hybrid first (two_tower last, when evaluated)."""
+        rows = (self.hybrid, self.als, self.popularity)
+        return rows if self.two_tower is None else (*rows, self.two_tower)
 
 
 def window(events: DataFrame, snapshot_date: date, lookback_days: int) -> DataFrame:
@@ -100,15 +112,18 @@ def evaluate(events: DataFrame, snapshot_date: date, params: RecommendParams,
     seen = excluded(train_events, params.exclude).cache()
     users = test.select("user_id").distinct()
     size = catalog.count()
-    weights = active_weights(chosen, catalog, title_neighbours)
-    wanted = tuple(dict.fromkeys([*weights, "als_score", "pop_score"]))
+    unused = unused_sources(catalog, title_neighbours, chosen, train_events)
+    weights = active_weights(chosen, unused)
+    alone = {"als": "als_score", "popularity": "pop_score"} | (
+        {"two_tower": TWO_TOWER} if TWO_TOWER in sources_for(chosen) and TWO_TOWER not in unused else {})
+    wanted = tuple(dict.fromkeys([*weights, *alone.values()]))
     sources = {name: frame.cache() for name, frame in
                candidate_sources(train_events, train, catalog, users, chosen, title_neighbours, wanted).items()}
-    lists = {"hybrid": ranked(sources, weights, popular_fill(train, users, chosen), seen, catalog, chosen),
-             "als": single(sources["als_score"], "als_score", seen, catalog, chosen),
-             "popularity": single(sources["pop_score"], "pop_score", seen, catalog, chosen)}
+    lists = {"hybrid": ranked(sources, weights, popular_fill(train, users, chosen), seen, catalog, chosen)} | {
+        model: single(sources[name], name, seen, catalog, chosen) for model, name in alone.items()}
     scored = {name: metrics(name, frame, test, size, params.k) for name, frame in lists.items()}
     for frame in (train_events, test, train, catalog, seen, *sources.values()):
         frame.unpersist()
-    return Evaluation(scored["hybrid"], scored["als"], scored["popularity"], tuning)
+    recorded = replace(tuning, unused={**unused, **tuning.unused})  # also with the tuning off
+    return Evaluation(scored["hybrid"], scored["als"], scored["popularity"], recorded, scored.get("two_tower"))
 

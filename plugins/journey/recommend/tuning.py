@@ -7,7 +7,8 @@ most `tune_users` validation users, each source's candidates are collected once 
 co-occurrence (`half_life_grid`), then the ALS settings (`als_grid`), then the source weights by
 coordinate search from the best single source (WEIGHT_STEPS, two passes). A weight change is
 kept only when it raises validation NDCG, so the blend is never below the best single source; when
-nothing beats it the run uses that source alone (`fallback`).
+nothing beats it the run uses that source alone (`fallback`). The two-tower source takes part only
+with `params.two_tower` (trained once, on the fit events).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pyspark.sql import functions as F
 
 from journey.recommend.hybrid import candidate_sources, unused_sources
 from journey.recommend.interactions import excluded, interactions, products, temporal_split
-from journey.recommend.models import SOURCES, RecommendParams
+from journey.recommend.models import RecommendParams, sources_for
 
 WEIGHT_STEPS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0)
 SEARCH_PASSES = 2
@@ -124,7 +125,7 @@ def tune(train_events: DataFrame, params: RecommendParams, title_neighbours: Dat
         return Tuning(replace(params, tune=False), unused={"*": "no validation users (every user has 1 event)"})
     seen = excluded(fit_events, params.exclude).join(users, "user_id").toPandas()
     catalog = products(fit_events).cache()
-    unused = unused_sources(catalog, title_neighbours)
+    unused = unused_sources(catalog, title_neighbours, params, fit_events)
 
     def collect(name: str, p: RecommendParams, train: DataFrame) -> pd.DataFrame:
         frame = candidate_sources(fit_events, train, catalog, users, p, title_neighbours, (name,))[name]
@@ -142,7 +143,7 @@ def tune(train_events: DataFrame, params: RecommendParams, title_neighbours: Dat
     rank, reg, alpha = max(by_als, key=lambda s: _alone("als_score", by_als[s], positives, n_users, params.k))
     chosen = replace(chosen, rank=rank, reg_param=reg, alpha=alpha)
     collected = {"als_score": by_als[(rank, reg, alpha)], "cooc_score": by_half_life[half_life]}
-    for name in SOURCES:
+    for name in sources_for(params):
         if name not in collected and name not in unused:
             collected[name] = collect(name, chosen, train)
     table = _table(collected)
