@@ -66,21 +66,26 @@ def offer_pull(reach: F.Column) -> F.Column:
     return (F.lit(1.0) - F.exp(-F.lit(STRENGTH_RATE) * discount_share())) * reach
 
 
+def offer_pairs(users: DataFrame, offers: DataFrame) -> DataFrame:
+    """Every (user, offer) pair with the user's order value and the offer's pull (strength × reach)."""
+    order_value = F.coalesce(F.col("avg_order_value"), F.lit(DEFAULT_ORDER_VALUE))
+    reach = F.when(F.col("min_spend") > 0, F.least(F.lit(1.0), F.col("order_value") / F.col("min_spend"))).otherwise(1.0)
+    return (users.withColumn("order_value", order_value).crossJoin(F.broadcast(offers))
+            .withColumn("offer_pull", offer_pull(reach)))
+
+
 def candidates(users: DataFrame, offers: DataFrame, margin_rate: float, uplift_source: str = HAND_FORMULA) -> DataFrame:
     """(user, offer) pairs with positive expected value (CANDIDATE_COLUMNS).
 
     uplift_source other than HAND_FORMULA: the users' `learned_effect` column × the offer's pull.
     """
-    order_value = F.coalesce(F.col("avg_order_value"), F.lit(DEFAULT_ORDER_VALUE))
-    reach = F.when(F.col("min_spend") > 0, F.least(F.lit(1.0), F.col("order_value") / F.col("min_spend"))).otherwise(1.0)
     if uplift_source == HAND_FORMULA:
         uplift = F.col("responsiveness") * (F.lit(1.0) - F.col("propensity")) * F.col("offer_pull")
         cost = F.col("expected_cost")
     else:
         uplift = F.col("learned_effect") * F.col("offer_pull")
         cost = F.col("learned_buy") * face_cost()
-    pairs = (users.withColumn("order_value", order_value).crossJoin(F.broadcast(offers))
-             .withColumns({"offer_pull": offer_pull(reach), "uplift_source": F.lit(uplift_source)})
+    pairs = (offer_pairs(users, offers).withColumn("uplift_source", F.lit(uplift_source))
              .withColumn("uplift", uplift)
              .withColumn("expected_value", F.col("uplift") * F.col("order_value") * F.lit(margin_rate) - cost))
     return pairs.where(F.col("expected_value") > 0).select(*CANDIDATE_COLUMNS)

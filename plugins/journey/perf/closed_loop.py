@@ -36,7 +36,7 @@ import pandas as pd
 from journey.campaigns.allocation import allocate
 from journey.campaigns.learned_uplift import learned_columns
 from journey.campaigns.params import DEFAULT_COUPONS, Offer
-from journey.campaigns.valuation import DEFAULT_MARGIN_RATE, HAND_FORMULA, candidates, offers_frame
+from journey.campaigns.valuation import DEFAULT_MARGIN_RATE, HAND_FORMULA, candidates, offer_pairs, offers_frame
 from journey.models.uplift_training import UPLIFT_FEATURES, train_uplift, uplift_rows
 
 END = date(2026, 10, 31)
@@ -89,6 +89,20 @@ def allocation(spark, audience: pd.DataFrame, budget: float, source: str) -> pd.
     return frame.merge(pairs[["user_id", "offer_index", "offer_pull"]], on=["user_id", "offer_index"])
 
 
+def explored(spark, audience: pd.DataFrame, picked: pd.Series, budget: float, seed: int) -> pd.DataFrame:
+    """Coupons for users the allocation did not pick, in a random order, each with a random offer of the
+    catalogue, until `budget` (charged the offers' expected cost) is spent: (user_id, offer_index, offer_pull)."""
+    others = audience.loc[~audience["user_id"].isin(picked), ["user_id", "avg_order_value"]]
+    others = others.assign(order=share_of(others["user_id"], f"explore{seed}"),
+                           offer_index=(share_of(others["user_id"], f"offer{seed}") * len(OFFERS)).astype(int))
+    others = others.sort_values("order")
+    spent = np.cumsum([OFFERS[i].expected_cost for i in others["offer_index"]])
+    chosen = others[spent <= budget]
+    pairs = offer_pairs(spark.createDataFrame(chosen[["user_id", "avg_order_value"]]), offers_frame(spark, OFFERS))
+    pulls = pairs.select("user_id", "offer_index", "offer_pull").toPandas()
+    return chosen[["user_id", "offer_index"]].merge(pulls, on=["user_id", "offer_index"])
+
+
 def assignments(coupons: pd.DataFrame, holdout: pd.Series, campaign: str) -> pd.DataFrame:
     """response.ASSIGNMENT_COLUMNS rows: treated users with their coupon, then the held-out users."""
     offer = [OFFERS[i] for i in coupons["offer_index"]]
@@ -124,7 +138,8 @@ def oracle_profit(world, audience: pd.DataFrame) -> pd.Series:
     return pd.Series(np.max(np.vstack(profits), axis=0), index=audience["user_id"].to_numpy())
 
 
-def campaign_one(spark, world, audience: pd.DataFrame, seed: int, holdout_share: float = HOLDOUT_SHARE) -> pd.DataFrame:
+def campaign_one(spark, world, audience: pd.DataFrame, seed: int, holdout_share: float = HOLDOUT_SHARE,
+                 explore: float = 0.0) -> pd.DataFrame:
     """Campaign 1 with the hand formula and its simulated outcome rows (OUTCOME_COLUMNS + pull).
 
     The hand formula's allocation is made over the whole audience, then HOLDOUT_SHARE of the
@@ -133,7 +148,11 @@ def campaign_one(spark, world, audience: pd.DataFrame, seed: int, holdout_share:
     """
     from journey.datagen.response_events import simulate_response
 
-    coupons = allocation(spark, audience, BUDGET_PER_USER * len(audience), HAND_FORMULA)
+    budget = BUDGET_PER_USER * len(audience)
+    coupons = allocation(spark, audience, (1 - explore) * budget, HAND_FORMULA)
+    if explore > 0:
+        coupons = pd.concat([coupons, explored(spark, audience, coupons["user_id"], explore * budget, seed)],
+                            ignore_index=True)
     held = share_of(coupons["user_id"], f"holdout{seed}") < holdout_share
     frame = assignments(coupons[~held], coupons.loc[held, "user_id"], "c1")
     _, truth = simulate_response(world.people, world.catalog, frame, END + timedelta(days=1), WINDOW_DAYS, seed, "c1")
@@ -158,12 +177,12 @@ def profiled_world(spark, work: Path | None, users: int, days: int, seed: int):
 
 
 def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None, learner: str = "x",
-             holdout_share: float = HOLDOUT_SHARE) -> dict:
+             holdout_share: float = HOLDOUT_SHARE, explore: float = 0.0) -> dict:
     """The loop for one seed: figures of campaign 1, the uplift model's report and campaign 2's true profits."""
     started = time.perf_counter()
     profiles, world = profiled_world(spark, work, users, days, seed)
     first = share_of(profiles["user_id"], f"campaign{seed}") < CAMPAIGN_ONE_SHARE
-    outcomes = campaign_one(spark, world, profiles[first], seed, holdout_share)
+    outcomes = campaign_one(spark, world, profiles[first], seed, holdout_share, explore)
     fitted = train_uplift(uplift_rows(outcomes, profiles), learner)
     second = profiles[~first].reset_index(drop=True)
     learned = second.merge(learned_columns(second, fitted.learner, fitted.reference_pull), on="user_id")
@@ -200,9 +219,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=None, help="keep each seed's world and profiles here, reused")
     parser.add_argument("--learner", choices=("x", "t"), default="x")
     parser.add_argument("--holdout", type=float, default=HOLDOUT_SHARE, help="campaign 1's held-out share")
+    parser.add_argument("--explore", type=float, default=0.0,
+                        help="share of campaign 1's budget given to random users beyond the hand formula's picks")
     args = parser.parse_args(argv)
     spark = get_spark("closed-loop")
-    results = [one_seed(spark, args.users, args.days, seed, args.work, args.learner, args.holdout) for seed in args.seeds]
+    results = [one_seed(spark, args.users, args.days, seed, args.work, args.learner, args.holdout, args.explore) for seed in args.seeds]
     for result in results:
         print(json.dumps(result))
     print(json.dumps({"ratios": [r["ratio"] for r in results]}))

@@ -35,12 +35,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--horizon-days", type=int, default=DataParams.horizon_days)
     parser.add_argument("--cutoff-step-days", type=int, default=3)
     parser.add_argument("--work", default="bench-data", help="folder for data, lake and models (kept between runs)")
+    parser.add_argument("--sequential-intent", action="store_true",
+                        help="generate journeys with sequential intent (abandoned carts bought days later)")
     return parser.parse_args(argv)
 
 
 def data_dir(args: argparse.Namespace) -> Path:
     """Folder of the generated data set (kept between runs)."""
-    return Path(args.work).resolve() / f"gen-{args.users}u-{args.days}d-{args.seed}"
+    intent = "-seq" if args.sequential_intent else ""
+    return Path(args.work).resolve() / f"gen-{args.users}u-{args.days}d-{args.seed}{intent}"
 
 
 def step(label: str, fn, count_of=None):
@@ -66,7 +69,8 @@ def prepare(args: argparse.Namespace, spark, settings, config: ModelConfig) -> N
 
     data = data_dir(args)
     if not (data / "ground_truth" / "scenes.parquet").exists():
-        step("generate", lambda: generate(data, users=args.users, days=args.days, seed=args.seed, end_date=END),
+        step("generate", lambda: generate(data, users=args.users, days=args.days, seed=args.seed, end_date=END,
+                                          sequential_intent=args.sequential_intent),
              lambda s: s.events)
     step("ingest", lambda: run_ingest(spark, settings, str(data / "events"), "canonical", "bench"),
          lambda r: r.curated)
@@ -136,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     config = replace(base, data=replace(base.data, horizon_days=args.horizon_days,
                                         cutoff_step_days=args.cutoff_step_days),
                      train=replace(TrainParams(), epochs=args.epochs))
-    home = Path(args.work).resolve() / f"home-{args.users}u-{args.days}d-{args.seed}"
+    home = Path(args.work).resolve() / data_dir(args).name.replace("gen-", "home-", 1)
     settings = get_settings({"JOURNEY_HOME": str(home)})
     print(machine())
     spark = get_spark("journey-models-bench", settings)
