@@ -1,11 +1,13 @@
 """Benchmark: recommendation quality (NDCG@10) of the tuned hybrid vs plain ALS vs popularity.
 
     .venv/bin/python -m journey.perf.recommend_real [--feeds generated rees46 transactions] [--users 500]
+        [--two-tower off|on|both]
 
 Feeds: `generated` (the generator's click stream, `--users` users × 21 days), `rees46` (the REES46
 sample in /work/shared/data: views, carts and purchases as implicit feedback, next items by time),
 `transactions` (the generated feed reduced to purchases, categories and brands removed: a
-transaction-only shop). Protocol: journey.recommend.pipeline.evaluate (per-user temporal 80/20
+transaction-only shop). `--two-tower both` evaluates each feed without, then with, the two-tower
+source (its row then has ndcg_two_tower, the two-tower alone on the same test users). Protocol: journey.recommend.pipeline.evaluate (per-user temporal 80/20
 split, items seen in training excluded, K=10), each model on the same test users. The CDNOW log
 has no product column, so no recommender can be scored on it.
 """
@@ -14,16 +16,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import tempfile
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from journey.perf.daily import machine
+from journey.recommend.models import RecommendParams
+
+RECOMMEND_DEFAULTS = RecommendParams()
 
 FEEDS = ("generated", "rees46", "transactions")
+TWO_TOWER_RUNS = {"off": (False,), "on": (True,), "both": (False, True)}
 REES46 = Path("/work/shared/data/rees46_2019-10-01_sample.csv")
 GENERATED_END = date(2026, 10, 31)
 
@@ -37,6 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--exclude", choices=("purchased", "interacted"), default="interacted")
     parser.add_argument("--per-category", type=int, default=0)
     parser.add_argument("--lookback-days", type=int, default=0)
+    parser.add_argument("--two-tower", choices=("off", "on", "both"), default="off",
+                        help="the two-tower source in the blend; both = each feed without, then with it")
+    parser.add_argument("--two-tower-epochs", type=int, default=RECOMMEND_DEFAULTS.two_tower_epochs)
     return parser.parse_args(argv)
 
 
@@ -92,22 +103,26 @@ def main(argv: list[str] | None = None) -> int:
     """Evaluate each feed and print one JSON line per feed."""
     args = parse_args(argv)
     from journey.config import get_settings
-    from journey.recommend.models import RecommendParams
     from journey.runtime.spark import get_spark
 
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("journey.recommend").setLevel(logging.INFO)  # the two-tower's training figures
     print(machine())
     workdir = Path(tempfile.mkdtemp(prefix="recommend-real-"))
     settings = get_settings({"JOURNEY_HOME": str(workdir / "home")})
     spark = get_spark("journey-recommend-bench", settings)
     params = RecommendParams(k=10, exclude=args.exclude, per_category=args.per_category,
-                             lookback_days=args.lookback_days)
+                             lookback_days=args.lookback_days, two_tower_epochs=args.two_tower_epochs)
     generated = generated_events(spark, args.users, args.seed, workdir) if set(args.feeds) - {"rees46"} else None
     feeds = {"generated": lambda: (generated, GENERATED_END),
              "transactions": lambda: (transaction_events(generated), GENERATED_END),
              "rees46": lambda: (rees46_events(spark, REES46), date(2019, 10, 1))}
     for name in args.feeds:
         events, snapshot = feeds[name]()
-        print(json.dumps(run_feed(name, events.cache(), snapshot, params)), flush=True)
+        events = events.cache()
+        for two_tower in TWO_TOWER_RUNS[args.two_tower]:
+            row = run_feed(name, events, snapshot, replace(params, two_tower=two_tower))
+            print(json.dumps({"two_tower": two_tower, **row}), flush=True)
     spark.stop()
     return 0
 
