@@ -1,9 +1,12 @@
 """Recommendations: exclusions, diversity cap and fill, metrics by hand, the per-user temporal split,
-the tuned blend against its single sources, and full lists on a feed without categories."""
+the tuned blend against its single sources (the two-tower retriever among them when on), and full
+lists on a feed without categories."""
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -12,12 +15,13 @@ from pyspark.sql import functions as F
 
 from journey.datagen import generate
 from journey.recommend.evaluate import metrics
-from journey.recommend.hybrid import finalize, unused_sources
+from journey.recommend.hybrid import active_weights, finalize, unused_sources
 from journey.recommend.interactions import products, temporal_split, weighted_events
 from journey.recommend.models import RecommendParams, _pair_sample, als_blocks, dense_index
 from journey.recommend.pipeline import audience_partitions, evaluate, recommend_for, sized_for_audience
 from journey.recommend.titles import title_neighbours, title_vectors
 from journey.recommend.tuning import Scorer, search_weights
+from journey.recommend.two_tower_source import training_frame
 
 pytestmark = pytest.mark.spark
 
@@ -132,17 +136,19 @@ def generated(spark, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def evaluated(spark, generated):
-    """The evaluation of the tuned hybrid (with titles) on the generated data."""
+    """The evaluation of the tuned hybrid (with titles, and the two-tower source on: TensorFlow trains
+    for real, once on the tuning's fit events, once on the evaluation's training events) on the generated data."""
     events, titles = generated
     neighbours = title_neighbours(spark, titles, RecommendParams().neighbours)
-    params = RecommendParams(k=10, tune_users=300, als_grid=((16, 0.05, 20.0),), half_life_grid=(0.0,))  # quick
+    params = RecommendParams(k=10, tune_users=300, als_grid=((16, 0.05, 20.0),), half_life_grid=(0.0,),  # quick
+                             two_tower=True, two_tower_epochs=4)
     return evaluate(events, date(2026, 10, 31), params, title_neighbours=neighbours)
 
 
 def test_evaluation_reports_hybrid_als_and_popularity_on_the_same_users(evaluated):
-    hybrid, als, popular = evaluated.models
+    hybrid, als, popular, _ = evaluated.models
     print(f"{hybrid}\n{als}\n{popular}\n{evaluated.tuning.settings()}")
-    assert [m.model for m in evaluated.models] == ["hybrid", "als", "popularity"]
+    assert [m.model for m in evaluated.models] == ["hybrid", "als", "popularity", "two_tower"]
     assert hybrid.users == als.users == popular.users > 200
     assert hybrid.ndcg_at_k > 1.5 * popular.ndcg_at_k
     assert hybrid.ndcg_at_k >= 0.9 * als.ndcg_at_k  # tuned on validation, scored on test: close to or above ALS
@@ -153,11 +159,71 @@ def test_evaluation_reports_hybrid_als_and_popularity_on_the_same_users(evaluate
 def test_tuned_blend_is_never_worse_on_validation_than_the_best_single_source(evaluated):
     tuning = evaluated.tuning
     singles = {name: v for name, v in tuning.validation.items() if name != "blend"}
-    assert set(singles) == {"als_score", "cooc_score", "seq_score", "content_score", "title_score", "pop_score"}
+    assert set(singles) == {"als_score", "cooc_score", "seq_score", "content_score", "title_score", "pop_score",
+                            "two_tower_score"}
     assert tuning.validation["blend"] >= max(singles.values()) > 0
     used = dict(tuning.params.weights)
     assert sum(used.values()) == pytest.approx(1.0) and tuning.unused == {}
     assert tuning.settings()["validation_users"] == tuning.users > 100
+
+
+def test_two_tower_source_is_tuned_and_the_blend_never_scores_below_any_single_source(evaluated):
+    tuning = evaluated.tuning
+    singles = {name: v for name, v in tuning.validation.items() if name != "blend"}
+    print(f"{tuning.settings()}")
+    assert tuning.unused == {}
+    assert singles["two_tower_score"] > singles["pop_score"]  # a trained retriever, not noise
+    assert tuning.validation["blend"] >= max(singles.values())
+    if tuning.fallback:  # the best single source alone, whichever it is (the two-tower included)
+        assert dict(tuning.params.weights)[max(singles, key=singles.get)] == 1.0
+    assert json.loads(json.dumps(tuning.settings()))["validation_ndcg"]["two_tower_score"] > 0
+
+
+def test_evaluation_reports_the_two_tower_alone_on_the_same_users(evaluated):
+    rows = {m.model: m for m in evaluated.models}
+    for m in rows.values():
+        print(m)
+    assert list(rows) == ["hybrid", "als", "popularity", "two_tower"]
+    assert rows["two_tower"] is evaluated.two_tower
+    assert rows["two_tower"].users == rows["hybrid"].users > 200
+    assert rows["two_tower"].ndcg_at_k > rows["popularity"].ndcg_at_k
+    assert rows["two_tower"].mean_list_length == 10.0  # 50 candidates per user, the history excluded
+    assert rows["hybrid"].ndcg_at_k >= 0.9 * rows["als"].ndcg_at_k
+
+
+def _tiny_feed(spark):
+    """6 users × 4 viewed products over 4 days (18 two-tower training examples)."""
+    rows = [(f"u{u}", f"p{(u + i) % 7}", "view", f"2026-10-0{i + 1} 10:00:00") for u in range(6) for i in range(4)]
+    events = spark.createDataFrame(rows, "user_id string, product_id string, event_type string, event_time string")
+    return (events.withColumn("event_time", F.to_timestamp("event_time")).withColumn("event_date", F.to_date("event_time"))
+            .withColumn("category", F.lit(None).cast("string")).withColumn("brand", F.lit(None).cast("string")))
+
+
+def test_two_tower_is_absent_when_off_and_unused_with_the_reason_on_too_little_data(spark, evaluated):
+    tuned = evaluated.tuning.params
+    assert dict(tuned.weights)["two_tower_score"] > 0  # the run's blend uses it ...
+    assert "two_tower_score" not in active_weights(replace(tuned, two_tower=False), {})  # ... not with the Param off
+    events = weighted_events(_tiny_feed(spark))
+    catalog = products(events)
+    on = RecommendParams(two_tower=True, weights=(("als_score", 0.5), ("two_tower_score", 0.5)))
+    reasons = unused_sources(catalog, None, on, events)
+    # 24 (user, product) pairs of 6 users: 18 examples follow an earlier product of the same user
+    assert reasons["two_tower_score"] == ("too little data to train the two-tower model: 18 training examples "
+                                          "(a product after another of the same user), at least 200 needed")
+    assert active_weights(on, reasons) == {"als_score": 0.5}
+    off = RecommendParams(weights=on.weights)
+    assert "two_tower_score" not in unused_sources(catalog, None, off, events)  # off: not a source at all
+    assert active_weights(off, {}) == {"als_score": 0.5}
+
+
+def test_two_tower_training_rows_are_capped_by_a_hash_sample_of_whole_users(spark):
+    events = weighted_events(_tiny_feed(spark))
+    everything = training_frame(events, max_pairs=1000)
+    sample = training_frame(events, max_pairs=12)
+    assert len(everything) == 24 and everything.groupby("user_id").size().eq(4).all()
+    assert 0 < len(sample) < 24 and sample.groupby("user_id").size().eq(4).all()  # whole users, fewer of them
+    assert sample.equals(training_frame(events, max_pairs=12))  # the same sample each time
+    assert (everything.set_index(["user_id", "product_id"])["weight"] == 1.0).all()  # one view per pair
 
 
 def test_lists_are_k_long_on_a_transaction_feed_without_categories(spark, generated):
