@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export JOURNEY_HOME ?= $(CURDIR)/.journey
 PYTEST_ARGS ?=
 
-.PHONY: serve bench-serve demo airflow test browser lint install check-java db-start db-stop clean bench bench-pipeline bench-models bench-campaigns help
+.PHONY: load-client serve bench-serve demo airflow test browser lint install check-java db-start db-stop clean bench bench-pipeline bench-models bench-campaigns help
 
 help:
 	@echo "make demo   - install, start embedded PostgreSQL, generate data, run the daily DAG, print a summary"
@@ -42,12 +42,20 @@ serve: install
 test: install browser
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
+# A Debian package, installed when root with apt-get (an index refresh only when the first try fails).
+APT_GET = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+APT_INSTALL = [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	{ $(APT_GET) $(1) >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && $(APT_GET) $(1) >/dev/null 2>&1; }; }
+
 # Headless Chromium for the report screenshot tests: installed when root with apt-get, else those tests skip.
 browser:
-	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
-	    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; }; } || \
+	@[ -x /usr/bin/chromium ] || { $(call APT_INSTALL,chromium); } || \
 	  echo "chromium not installed (needs root and apt-get): report screenshot tests will skip"
+
+# wrk, the load client of bench-serve: installed when root with apt-get, else the benchmark falls back to httpx.
+load-client:
+	@command -v wrk >/dev/null 2>&1 || { $(call APT_INSTALL,wrk); } || \
+	  echo "wrk not installed (needs root and apt-get): bench-serve uses httpx, whose ~2 ms of CPU a request caps the figure"
 
 lint: install
 	@$(VENV)/bin/ruff check plugins jobs dags tests
@@ -63,7 +71,7 @@ bench-models: install
 bench-campaigns: install
 	@$(PY) -m journey.perf.campaigns
 
-bench-serve: install
+bench-serve: install load-client
 	@$(PY) -m journey.perf.serve --users 1000000 --requests 20000 --concurrency 16 --max-seconds 120
 
 db-start: install
