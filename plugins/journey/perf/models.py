@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from journey import lake
     from journey.config import get_settings
-    from journey.models.pipeline import evaluate_all, train_all, training_paths
+    from journey.models.pipeline import evaluate_all, train_all, trained_only, training_paths
     from journey.models.registry import MODEL_NAMES
     from journey.models.scoring import score_users, scoring_rows
     from journey.runtime.spark import get_spark
@@ -145,7 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     print(machine())
     spark = get_spark("journey-models-bench", settings)
     prepare(args, spark, settings, config)
-    trained = step("train all models", lambda: train_all(settings, END, dict.fromkeys(MODEL_NAMES, 1), config))
+    every = step("train all models", lambda: train_all(settings, END, dict.fromkeys(MODEL_NAMES, 1), config))
+    for name, result in every.items():
+        if "skipped" in result:
+            print(f"  {name:<15} skipped: {result['skipped']}")
+    trained = trained_only(every)
     for name, result in trained.items():
         print(f"  {name:<15} {result['train_rows']:>9,} train rows  {result['samples_per_second']:>9,.0f} samples/s"
               f"  ({result.get('epochs', '-')} epochs, {result['seconds']:.1f} s)")
