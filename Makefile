@@ -72,7 +72,7 @@ bench-campaigns: install
 	@$(PY) -m journey.perf.campaigns
 
 bench-serve: install load-client
-	@$(PY) -m journey.perf.serve --users 1000000 --requests 20000 --concurrency 16 --max-seconds 120
+	@$(PY) -m journey.perf.serve --users 1000000 --requests 30000 --concurrency 8 --max-seconds 60
 
 db-start: install
 	@$(VENV)/bin/journey db start

@@ -1,7 +1,7 @@
 """Benchmark: next-best-action requests/s and latency of `journey serve` on loopback.
 
-    python -m journey.perf.serve [--users 1000000] [--requests 20000] [--concurrency 16] [--workers 1]
-                                 [--max-seconds 120] [--client wrk|httpx]
+    python -m journey.perf.serve [--users 1000000] [--requests 30000] [--concurrency 8] [--workers 1]
+                                 [--max-seconds 60] [--client wrk|httpx]
 
 Publishes N users into a fresh embedded PostgreSQL with server-side INSERT … SELECT
 generate_series (one live campaign: 90 % treated with a coupon, an ad and 5 recommendations,
@@ -109,10 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=20_000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=30_000)
+    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument("--max-seconds", type=float, default=60.0)
     parser.add_argument("--reads", choices=["snapshot", "database"], default="snapshot",
                         help="the API's read path (JOURNEY_API_READS; database = the published views per request)")
     parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk" if wrk_available() else "httpx",
