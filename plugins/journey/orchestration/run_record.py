@@ -71,12 +71,11 @@ def write_task_logs(handler, tis: dict, attempts: list[TaskAttempt], session) ->
     """Each attempt's lines to the log file the handler reads for (task, map index, try number)."""
     written, tries = [], defaultdict(int)
     for attempt in attempts:
-        ti = tis.get((attempt.task_id, attempt.map_index))
-        if ti is None:
+        key = (attempt.task_id, attempt.map_index)
+        if key not in tis:
             continue
-        tries[(attempt.task_id, attempt.map_index)] += 1  # dag.test counts tries from 1, one per attempt
-        path = Path(handler.local_base, handler._render_filename(ti, tries[(attempt.task_id, attempt.map_index)],
-                                                                 session=session))
+        tries[key] += 1  # dag.test counts tries from 1, one per attempt
+        path = Path(handler.local_base, handler._render_filename(tis[key], tries[key], session=session))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(line if line.endswith("\n") else line + "\n" for line in attempt.lines),
                         encoding="utf-8")

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-SOURCES = ("als_score", "cooc_score", "seq_score", "content_score", "title_score", "pop_score", "two_tower_score")
 TWO_TOWER = "two_tower_score"  # the TensorFlow two-tower source: only with RecommendParams.two_tower
+SOURCES = ("als_score", "cooc_score", "seq_score", "content_score", "title_score", "pop_score", TWO_TOWER)
 ALS_GRID = ((16, 0.05, 20.0), (32, 0.1, 5.0), (64, 0.1, 1.0))  # (rank, regParam, alpha) tried by the tuning
 HALF_LIFE_GRID = (0.0, 14.0)  # recency half-lives (days; 0 = no decay) tried by the tuning
 

@@ -34,8 +34,8 @@ def unavailable(train_events: DataFrame, params: RecommendParams) -> dict[str, s
         return {}
     if importlib.util.find_spec("tensorflow") is None:
         return {TWO_TOWER: "TensorFlow is not installed (the two-tower model cannot train)"}
-    pairs = train_events.select("user_id", "product_id").distinct()
-    examples = pairs.count() - pairs.select("user_id").distinct().count()
+    pairs, users = train_events.agg(F.count_distinct("user_id", "product_id"), F.count_distinct("user_id")).first()
+    examples = pairs - users  # one Spark action: every pair but each user's first
     if examples < MIN_EXAMPLES:
         return {TWO_TOWER: f"too little data to train the two-tower model: {examples} training examples "
                            f"(a product after another of the same user), at least {MIN_EXAMPLES} needed"}
