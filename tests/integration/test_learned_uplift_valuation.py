@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journey.campaigns.learned_uplift import with_champion
+from journey.campaigns.learned_uplift import learned_columns, with_champion
 from journey.campaigns.params import Offer
 from journey.campaigns.valuation import HAND_FORMULA, candidates, offers_frame
 from journey.models.uplift import UpliftParams, buy_probability, feature_matrix, fit_uplift
@@ -63,3 +63,17 @@ def test_without_a_champion_the_hand_formula_values_the_offer(spark, users):
     pairs = candidates(scored, offers_frame(spark, (PCT10,)), 0.3, source).toPandas()
     np.testing.assert_allclose(pairs["uplift"], 0.6 * 0.9 * PULL_PCT10, rtol=1e-9)  # same signals for all four
     assert len(pairs) == 4 and (pairs["uplift_source"] == "hand formula").all()
+
+
+def test_pessimism_takes_the_bags_spread_off_the_effect(users):
+    rng = np.random.default_rng(1)
+    x = pd.DataFrame(rng.random((2000, len(FEATURES))), columns=FEATURES)
+    treated = rng.random(2000) < 0.5
+    y = rng.random(2000) < 0.2 + 0.4 * treated * (x["frequency"] > 0.5)
+    learner = fit_uplift(x, treated, y, "t", UpliftParams(n_estimators=40, early_stopping_rounds=0, bags=3))
+    mean = learned_columns(users, learner, REFERENCE_PULL, pessimism=0.0).set_index("user_id")["learned_effect"]
+    careful = learned_columns(users, learner, REFERENCE_PULL, pessimism=1.0).set_index("user_id")["learned_effect"]
+    spread = learner.effect_spread(users[FEATURES])
+    np.testing.assert_allclose(mean * REFERENCE_PULL, learner.predict_effect(users[FEATURES]), rtol=1e-6)
+    assert (spread > 0).all()
+    np.testing.assert_allclose((mean - careful) * REFERENCE_PULL, spread, rtol=1e-5)

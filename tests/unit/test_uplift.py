@@ -153,3 +153,45 @@ def test_learner_inputs_are_checked():
         fit_uplift(features, [1, 0, 1, 0], [1, 0, 1, 0], kind="s")
     with pytest.raises(DataError, match="control rows: the outcome is 0 in all"):
         fit_uplift(features, [1, 0, 1, 0], [1, 0, 0, 0])
+
+
+def redeeming(rows: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """The known-effect world where treated buyers redeem the coupon with 0.9 when x2 < 0.5, else 0.2:
+    features, treated, outcome, redeemed (0 for held-out rows and non-buyers)."""
+    features, treated, outcome, _ = known_effect(rows, seed)
+    rng = np.random.default_rng(seed + 100)
+    share = np.where(features["x2"].to_numpy() < 0.5, 0.9, 0.2)
+    redeemed = (treated * outcome * (rng.random(rows) < share)).astype(int)
+    return features, treated, outcome, redeemed
+
+
+def test_bagged_learner_averages_its_bootstrap_fits_and_reports_their_spread(tmp_path):
+    features, treated, outcome, redeemed = redeeming(6000, seed=5)
+    learner = fit_uplift(features, treated, outcome, "x", UpliftParams(n_estimators=100, bags=4), redeemed)
+    held_out, _, _, effect = known_effect(4000, seed=6)
+    assert len(learner.bags) == 4
+    assert learner.bag_effects(held_out).shape == (4, 4000)
+    spread = learner.effect_spread(held_out)
+    assert (spread >= 0).all() and spread.mean() > 0.005  # four different resamples do not agree exactly
+    learned = learner.predict_effect(held_out)
+    assert learned[effect > 0.2].mean() > 0.15 > 0.05 > learned[effect <= 0.2].mean()
+    loaded = load_uplift(save_uplift(learner, tmp_path / "bagged"))
+    assert len(loaded.bags) == 4 and loaded.redeem_model is not None
+    np.testing.assert_allclose(loaded.predict_effect(held_out), learned, rtol=1e-6)
+    np.testing.assert_allclose(loaded.effect_spread(held_out), spread, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(loaded.redeem_probability(held_out), learner.redeem_probability(held_out), rtol=1e-6)
+
+
+def test_redemption_classifier_learns_who_redeems_and_falls_back_to_buying(synthetic):
+    features, treated, outcome, redeemed = redeeming(8000, seed=7)
+    params = UpliftParams(n_estimators=150)
+    with_redeem = fit_uplift(features, treated, outcome, "t", params, redeemed)
+    held_out = known_effect(4000, seed=8)[0]
+    redeem, buy = with_redeem.redeem_probability(held_out), synthetic[3].predict_response(held_out)
+    keen = held_out["x2"].to_numpy() < 0.5
+    assert redeem[keen].mean() > 2.5 * redeem[~keen].mean()  # 0.9 vs 0.2 of the buyers
+    assert redeem[~keen].mean() < 0.5 * buy[~keen].mean()
+    without = fit_uplift(features, treated, outcome, "t", params)
+    assert without.redeem_model is None
+    np.testing.assert_allclose(without.redeem_probability(held_out), without.treated_model.predict_proba(
+        held_out.to_numpy(dtype=np.float32))[:, 1], rtol=1e-6)  # every treated buyer redeems: the upper bound

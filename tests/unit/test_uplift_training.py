@@ -41,6 +41,17 @@ def test_rows_take_the_profile_at_each_runs_snapshot_and_leave_provisional_runs_
     assert rows["outcome"].tolist() == [1, 0]
 
 
+def test_redemptions_mark_treated_rows_redeemed_only():
+    day = date(2026, 10, 1)
+    profiles = pd.DataFrame([profile(u, day, 1) for u in ("u1", "u2", "u3")])
+    outcomes = pd.DataFrame([{**outcome("r", day, "u1", "treated", True, False), "redemptions": 2},
+                             {**outcome("r", day, "u2", "treated", True, False), "redemptions": 0},
+                             {**outcome("r", day, "u3", "holdout", True, False), "redemptions": 1}])
+    rows = ut.uplift_rows(outcomes, profiles).set_index("user_id")
+    assert rows["redeemed"].to_dict() == {"u1": 1, "u2": 0, "u3": 0}
+    assert "redeemed" not in ut.uplift_rows(outcomes.drop(columns="redemptions"), profiles).columns
+
+
 def test_bad_outcome_rows_are_named():
     profiles = pd.DataFrame([profile("u1", date(2026, 10, 1), 1)])
     with pytest.raises(InputError, match="provisional"):
@@ -86,6 +97,7 @@ def test_learned_uplift_beats_the_hand_formula_and_the_response_model_on_held_ou
     assert hand < 0  # the hand formula sends coupons to the put-off coupon lovers first
     assert report["challenger"]["uplift_at_30"] > report["baselines"]["hand_formula"]["uplift_at_30"]
     assert 750 < report["test_rows"] < 1050  # about 30 % of the users, by user hash
+    assert report["refit_rows"] == 3000 and len(fitted.learner.bags) == ut.TRAINING_BAGS  # refitted on every row
 
     learner, pull = ut.load_fitted(ut.save_fitted(fitted, tmp_path / "v1"))
     sample = known_effect_rows(50, 4)[FEATURES]

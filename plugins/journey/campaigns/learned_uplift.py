@@ -3,11 +3,12 @@
     users, source = with_learned_effect(settings, users)
     candidates(users, offers, margin_rate, source)      # campaigns/valuation.py
 
-With a champion, every user gets `learned_effect` = the champion's predicted effect of being
-treated (models/uplift_training) ÷ the mean pull of the offers it was trained on, so that
-valuation's `learned_effect × strength × reach` is that effect for an average offer and more or
-less for a stronger or weaker one; and `learned_buy` = its P(buy | treated), which prices the
-redemptions the coupon will cost (valuation.py). `source` ("uplift model vN" or "hand formula") is written
+With a champion, every user gets `learned_effect` = the champion's pessimistic effect of being
+treated (models/uplift_training: the mean of its bootstrap learners − PESSIMISM × their standard
+deviation) ÷ the mean pull of the offers it was trained on, so that valuation's
+`learned_effect × strength × reach` is that effect for an average offer and more or less for a
+stronger or weaker one; and `learned_redeem` = its P(redeem | treated) (P(buy | treated) for a
+model trained without redemptions), which prices what the coupon will cost (valuation.py). `source` ("uplift model vN" or "hand formula") is written
 into each assignment's reason.
 """
 
@@ -18,10 +19,11 @@ from pyspark.sql import DataFrame
 
 from journey.campaigns.valuation import HAND_FORMULA
 from journey.config import Settings
-from journey.models.uplift import UpliftLearner, buy_probability, feature_matrix
+from journey.models.uplift import UpliftLearner
 from journey.models.uplift_training import UPLIFT_FEATURES, load_fitted
 
 MODEL = "uplift"
+PESSIMISM = 0.5  # standard deviations of the bootstrap learners' effects taken off their mean
 
 
 def source_name(version: int) -> str:
@@ -29,19 +31,21 @@ def source_name(version: int) -> str:
     return f"uplift model v{version}"
 
 
-def learned_columns(frame: pd.DataFrame, learner: UpliftLearner, reference_pull: float) -> pd.DataFrame:
-    """user_id, learned_effect (effect ÷ reference pull) and learned_buy (P(buy | treated)) of profile rows."""
+def learned_columns(frame: pd.DataFrame, learner: UpliftLearner, reference_pull: float,
+                    pessimism: float = PESSIMISM) -> pd.DataFrame:
+    """user_id, learned_effect ((mean − pessimism × spread) ÷ reference pull) and learned_redeem of profile rows."""
     features = frame[list(UPLIFT_FEATURES)]
-    return pd.DataFrame({"user_id": frame["user_id"].to_numpy(),
-                         "learned_effect": learner.predict_effect(features) / reference_pull,
-                         "learned_buy": buy_probability(learner.treated_model, feature_matrix(features, learner.columns))})
+    effects = learner.bag_effects(features)
+    effect = effects.mean(axis=0) - pessimism * effects.std(axis=0)
+    return pd.DataFrame({"user_id": frame["user_id"].to_numpy(), "learned_effect": effect / reference_pull,
+                         "learned_redeem": learner.redeem_probability(features)})
 
 
 def effect_frame(users: DataFrame, artifact: str) -> DataFrame:
-    """user_id, learned_effect, learned_buy of the users, scored by the saved model in `artifact`."""
+    """user_id, learned_effect, learned_redeem of the users, scored by the saved model in `artifact`."""
     learner, reference_pull = load_fitted(artifact)
     frame = learned_columns(users.select("user_id", *UPLIFT_FEATURES).toPandas(), learner, reference_pull)
-    return users.sparkSession.createDataFrame(frame, "user_id string, learned_effect double, learned_buy double")
+    return users.sparkSession.createDataFrame(frame, "user_id string, learned_effect double, learned_redeem double")
 
 
 def with_champion(users: DataFrame, champion: dict | None) -> tuple[DataFrame, str]:

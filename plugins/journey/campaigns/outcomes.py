@@ -22,7 +22,7 @@ from journey.config import Settings
 from journey.models.uplift_training import OUTCOME_COLUMNS, SIGNALS, UPLIFT_FEATURES
 
 FILE = "outcomes.parquet"
-KEPT = ("user_id", "arm", "converted", "orders", "revenue", "coupon_cost", "offer_name")
+KEPT = ("user_id", "arm", "converted", "orders", "revenue", "redemptions", "coupon_cost", "offer_name")
 
 
 def outcomes_folder(settings: Settings) -> Path:

@@ -13,13 +13,13 @@ otherwise); expected_cost is the catalog's expected cost of the offer, charged t
 Only offers with value > 0 are candidates.
 
 When the `uplift` model has a champion (see campaigns/learned_uplift.py), the users carry
-`learned_effect` (its predicted effect of being treated by a campaign, divided by the mean pull
-of the offers it was trained on) and `learned_buy` (its P(buy | treated)), and
+`learned_effect` (its pessimistic predicted effect of being treated by a campaign, divided by the
+mean pull of the offers it was trained on) and `learned_redeem` (its P(redeem | treated)), and
     uplift = learned_effect × strength × reach
-    value  = uplift × order_value × margin_rate − learned_buy × face_cost
+    value  = uplift × order_value × margin_rate − learned_redeem × face_cost
 replaces the hand formula: every treated buyer may redeem, not only the persuaded ones, so the
 coupon's cost is its face cost (percent: value % of the order; fixed: value; free shipping:
-SHIPPING_FEE) times the chance the user buys with it (the budget is still charged the
+SHIPPING_FEE) times the chance the user redeems it (the budget is still charged the
 catalogue's expected_cost); `uplift_source` says which was used ("uplift model vN" or
 "hand formula") and goes into each assignment's reason.
 """
@@ -84,7 +84,7 @@ def candidates(users: DataFrame, offers: DataFrame, margin_rate: float, uplift_s
         cost = F.col("expected_cost")
     else:
         uplift = F.col("learned_effect") * F.col("offer_pull")
-        cost = F.col("learned_buy") * face_cost()
+        cost = F.col("learned_redeem") * face_cost()
     pairs = (offer_pairs(users, offers).withColumn("uplift_source", F.lit(uplift_source))
              .withColumn("uplift", uplift)
              .withColumn("expected_value", F.col("uplift") * F.col("order_value") * F.lit(margin_rate) - cost))

@@ -16,6 +16,15 @@ treatment effects"):
 The **response model** (`fit_response`) is the usual comparison: a classifier on the treated
 rows only, ranking by P(buy | treated) — it finds buyers, not persuadable buyers.
 
+**Bagging** (`UpliftParams.bags` > 1): the learner is also fitted on that many bootstrap resamples
+of its rows (seeds seed+1 …); its effect is then their mean and `effect_spread` their standard
+deviation, so a caller can act on a pessimistic effect (mean − k × spread) where one fit's noise
+would pay coupons to the wrong users (docs/campaigns.md, two-campaign loop).
+
+**Redemptions**: given each treated row's `redeemed` 0/1, a classifier on the treated rows learns
+P(redeem | treated, x) (`redeem_probability`), which prices what a coupon will cost; without it
+`redeem_probability` falls back to P(buy | treated), the upper bound (every treated buyer redeems).
+
 Every XGBoost model uses `UpliftParams` (seeded, small trees, 2 threads) and early-stops on a
 seeded validation share of its own rows. Features are a pandas frame of numeric columns; the
 learner remembers their names and order and refuses a frame without them. `save_uplift` /
@@ -25,7 +34,7 @@ learner remembers their names and order and refuses a frame without them. `save_
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +46,8 @@ from journey.models.uplift_metrics import binary_array, check_arms
 LEARNERS = ("t", "x")
 META_FILE = "uplift.json"
 MODEL_FILES = ("treated.json", "control.json", "effect_treated.json", "effect_control.json")
+REDEEM_FILE = "redeem.json"
+BAG_FOLDER = "bag_{}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,7 @@ class UpliftParams:
     validation_share: float = 0.2  # of each model's rows, for early stopping
     n_jobs: int = 2
     seed: int = 42
+    bags: int = 1  # > 1: also fit on this many bootstrap resamples; the effect is their mean
 
 
 def feature_matrix(features: pd.DataFrame, columns: tuple[str, ...] | None = None) -> np.ndarray:
@@ -127,14 +139,34 @@ class UpliftLearner:
     effect_models: tuple = ()  # X-learner: (τ1 on treated rows, τ0 on control rows)
     treated_share: float = 0.5
     params: UpliftParams = field(default_factory=UpliftParams)
+    bags: tuple = ()  # learners fitted on bootstrap resamples (UpliftParams.bags > 1)
+    redeem_model: object = None  # P(redeem | treated) classifier, when the rows said who redeemed
 
-    def predict_effect(self, features: pd.DataFrame) -> np.ndarray:
-        """Individual effect of the treatment on the purchase probability, one value per row."""
+    def single_effect(self, features: pd.DataFrame) -> np.ndarray:
+        """This fit's own effect (not the bags'), one value per row."""
         x = feature_matrix(features, self.columns)
         if self.kind == "t":
             return buy_probability(self.treated_model, x) - buy_probability(self.control_model, x)
         tau_treated, tau_control = (m.predict(x) for m in self.effect_models)
         return self.treated_share * tau_control + (1.0 - self.treated_share) * tau_treated
+
+    def bag_effects(self, features: pd.DataFrame) -> np.ndarray:
+        """(bags, rows) effects of the bootstrap learners; this fit's own as one row without bags."""
+        learners = self.bags or (self,)
+        return np.vstack([learner.single_effect(features) for learner in learners])
+
+    def predict_effect(self, features: pd.DataFrame) -> np.ndarray:
+        """Individual effect of the treatment on the purchase probability, one value per row (bags: their mean)."""
+        return self.bag_effects(features).mean(axis=0)
+
+    def effect_spread(self, features: pd.DataFrame) -> np.ndarray:
+        """Standard deviation of the bags' effects per row (0 without bags)."""
+        return self.bag_effects(features).std(axis=0)
+
+    def redeem_probability(self, features: pd.DataFrame) -> np.ndarray:
+        """P(redeem | treated) per row; P(buy | treated) when no redemption classifier was fitted."""
+        x = feature_matrix(features, self.columns)
+        return buy_probability(self.redeem_model if self.redeem_model is not None else self.treated_model, x)
 
 
 @dataclass
@@ -160,11 +192,42 @@ def training_arrays(features: pd.DataFrame, treated, outcome) -> tuple[np.ndarra
 
 
 def fit_uplift(features: pd.DataFrame, treated, outcome, kind: str = "x",
-               params: UpliftParams | None = None) -> UpliftLearner:
-    """Fit a T- or X-learner on a randomised sample (features, treated 0/1, outcome 0/1)."""
+               params: UpliftParams | None = None, redeemed=None) -> UpliftLearner:
+    """Fit a T- or X-learner on a randomised sample (features, treated 0/1, outcome 0/1); with `params.bags`
+    > 1 also its bootstrap learners; with `redeemed` (0/1 per row, read on treated rows) the redemption classifier."""
     if kind not in LEARNERS:
         raise InputError(f"unknown uplift learner {kind!r}: expected one of {', '.join(LEARNERS)}")
     params = params or UpliftParams()
+    learner = fit_single(features, treated, outcome, kind, params)
+    if params.bags > 1:
+        learner.bags = tuple(fit_bag(features, treated, outcome, kind, params, bag) for bag in range(1, params.bags + 1))
+    if redeemed is not None:
+        learner.redeem_model = fit_redeem(learner, features, treated, redeemed)
+    return learner
+
+
+def fit_bag(features: pd.DataFrame, treated, outcome, kind: str, params: UpliftParams, bag: int) -> UpliftLearner:
+    """One bootstrap learner: the rows resampled with replacement (seed + bag), fitted with seed + bag."""
+    rng = np.random.default_rng(params.seed + bag)
+    rows = rng.integers(0, len(features), len(features))
+    return fit_single(features.iloc[rows].reset_index(drop=True), np.asarray(treated)[rows],
+                      np.asarray(outcome)[rows], kind, replace(params, bags=1, seed=params.seed + bag))
+
+
+def fit_redeem(learner: UpliftLearner, features: pd.DataFrame, treated, redeemed):
+    """P(redeem | treated) classifier on the treated rows; None (logged fallback to P(buy)) when all or none redeemed."""
+    t = binary_array(treated, "treatment")
+    r = binary_array(redeemed, "redeemed")
+    if len(r) != len(t):
+        raise InputError(f"redeemed has {len(r)} values but treatment has {len(t)}")
+    if len(np.unique(r[t == 1])) < 2:
+        return None
+    x = feature_matrix(features)
+    return fit_classifier(x[t == 1], r[t == 1], learner.params, "uplift, redemptions of treated rows", salt=5)
+
+
+def fit_single(features: pd.DataFrame, treated, outcome, kind: str, params: UpliftParams) -> UpliftLearner:
+    """One T- or X-learner fit on all the rows given."""
     x, t, y = training_arrays(features, treated, outcome)
     arms = t == 1, t == 0
     mu1 = fit_classifier(x[arms[0]], y[arms[0]], params, "uplift, treated rows", salt=1)
@@ -192,8 +255,12 @@ def save_uplift(learner: UpliftLearner, out_dir: Path) -> str:
     models = (learner.treated_model, learner.control_model, *learner.effect_models)
     for model, name in zip(models, MODEL_FILES, strict=False):
         model.save_model(out_dir / name)
+    if learner.redeem_model is not None:
+        learner.redeem_model.save_model(out_dir / REDEEM_FILE)
+    for index, bag in enumerate(learner.bags, start=1):
+        save_uplift(bag, out_dir / BAG_FOLDER.format(index))
     meta = {"kind": learner.kind, "columns": list(learner.columns), "treated_share": learner.treated_share,
-            "params": asdict(learner.params)}
+            "params": asdict(learner.params), "bags": len(learner.bags), "redeem": learner.redeem_model is not None}
     (out_dir / META_FILE).write_text(json.dumps(meta, indent=2))
     return str(out_dir)
 
@@ -212,5 +279,10 @@ def load_uplift(artifact: str | Path) -> UpliftLearner:
         model = kind()
         model.load_model(folder / name)
         models.append(model)
+    redeem = None
+    if meta.get("redeem"):
+        redeem = xgb.XGBClassifier()
+        redeem.load_model(folder / REDEEM_FILE)
+    bags = tuple(load_uplift(folder / BAG_FOLDER.format(index)) for index in range(1, meta.get("bags", 0) + 1))
     return UpliftLearner(meta["kind"], tuple(meta["columns"]), models[0], models[1], tuple(models[2:]),
-                         meta["treated_share"], UpliftParams(**meta["params"]))
+                         meta["treated_share"], UpliftParams(**meta["params"]), bags, redeem)

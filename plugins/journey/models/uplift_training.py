@@ -49,6 +49,7 @@ SIGNALS = ("propensity", "responsiveness")  # the hand formula's inputs, kept on
 TEST_SHARE = 0.3
 TRAINING_FILE = "uplift_training.json"
 MIN_ARM_ROWS = 50  # fewer treated or held-out rows than this: nothing worth learning
+TRAINING_BAGS = 5  # bootstrap learners of the registry model (uplift.UpliftParams.bags)
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -61,7 +62,8 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
 def uplift_rows(outcomes: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
     """Closed runs' treated and held-out users with their profile at the run's snapshot date.
 
-    outcomes: OUTCOME_COLUMNS (+ optional `pull`: the offer's strength × reach of treated rows);
+    outcomes: OUTCOME_COLUMNS (+ optional `pull`: the offer's strength × reach of treated rows, and
+    `redemptions`: the user's redemptions of the run's coupon, which gives the rows `redeemed`);
     profiles: user_id, snapshot_date, UPLIFT_FEATURES, propensity, responsiveness. Provisional
     runs are left out; users without a profile at their run's snapshot are dropped. Returns one
     row per (run, user) with `treated` and `outcome` as 0/1.
@@ -79,6 +81,9 @@ def uplift_rows(outcomes: pd.DataFrame, profiles: pd.DataFrame) -> pd.DataFrame:
                       on=["user_id", "snapshot_date"], how="inner")
     rows["treated"] = (rows["arm"] == "treated").astype(np.int8)
     rows["outcome"] = rows["converted"].astype(bool).astype(np.int8)
+    if "redemptions" in rows.columns:
+        redeemed = pd.to_numeric(rows["redemptions"], errors="coerce").fillna(0) > 0
+        rows["redeemed"] = (redeemed & (rows["treated"] == 1)).astype(np.int8)
     return rows.reset_index(drop=True)
 
 
@@ -129,22 +134,29 @@ class FittedUplift:
 
 def train_uplift(rows: pd.DataFrame, kind: str = "x", params: UpliftParams | None = None,
                  champion: UpliftLearner | None = None, margin: float | None = None) -> FittedUplift:
-    """Fit on the training users, evaluate on the held-out users against the baselines (and champion)."""
+    """Fit on the training users, evaluate on the held-out users against the baselines (and champion).
+
+    Default settings: TRAINING_BAGS bootstrap learners; the redemption classifier when the rows carry `redeemed`.
+    The report judges the learner fitted on the training users; the learner returned (the one valuation
+    uses when promoted) is refitted the same way on all the rows.
+    """
     reason = not_enough(rows)
     if reason:
         raise DataError(f"uplift: {reason}")
     held_out = test_rows(rows["user_id"])
     train, test = rows[~held_out], rows[held_out]
     features = list(UPLIFT_FEATURES)
-    learner = fit_uplift(train[features], train["treated"], train["outcome"], kind, params)
+    params = params or UpliftParams(bags=TRAINING_BAGS)
+    learner = fit_uplift(train[features], train["treated"], train["outcome"], kind, params, train.get("redeemed"))
     response = fit_response(train[features], train["treated"], train["outcome"], params)
     extra = {} if margin is None else {"margin": margin}
     report = uplift_promotion(test["outcome"], test["treated"], learner.predict_effect(test[features]),
                               response.predict_response(test[features]), hand_formula_score(test),
                               champion.predict_effect(test[features]) if champion is not None else None, **extra)
     report.update({"learner": kind, "train_rows": int(len(train)), "test_rows": int(len(test)),
-                   "runs": int(rows[["campaign_id", "run_id"]].drop_duplicates().shape[0])})
-    return FittedUplift(learner, response, report, reference_pull(rows))
+                   "runs": int(rows[["campaign_id", "run_id"]].drop_duplicates().shape[0]), "refit_rows": int(len(rows))})
+    deployed = fit_uplift(rows[features], rows["treated"], rows["outcome"], kind, params, rows.get("redeemed"))
+    return FittedUplift(deployed, response, report, reference_pull(rows))
 
 
 def save_fitted(fitted: FittedUplift, out_dir: Path) -> str:

@@ -6,13 +6,17 @@ Per seed, without Airflow but through the real code:
 2. split the profiled users by a stable hash into campaign 1's audience and campaign 2's
    (fresh users, same snapshot); campaign 1 holds out HOLDOUT_SHARE at random and gives the
    rest coupons with the hand formula (campaigns/valuation.candidates + allocation.allocate,
-   the default coupon catalogue, BUDGET_PER_USER × audience);
+   the default coupon catalogue, BUDGET_PER_USER × audience); `--explore E` spends E of the
+   budget on random users with random offers; `--randomised` makes campaign 1 a test of its
+   whole audience (every user a random offer, the budget not enforced);
 3. simulate the 14 days after the send (datagen/response_events.simulate_response: each
    user's drawn conversion), keep the treated and held-out outcome rows;
-4. train the `uplift` model on them (models/uplift_training.train_uplift: X-learner, Qini
-   on held-out users vs the response model and the hand formula);
+4. train the `uplift` model on them (models/uplift_training.train_uplift: X-learner with
+   `--bags` bootstrap learners and the redemption classifier, Qini on held-out users vs the
+   response model and the hand formula);
 5. campaign 2: allocate the same budget over campaign 2's audience twice, with the learned
-   uplift (its effect and its P(buy | treated) pricing the redemptions, campaigns/learned_uplift)
+   uplift (its effect less `--pessimism` × the bags' spread, and its P(redeem | treated) pricing the
+   redemptions, campaigns/learned_uplift)
    and with the hand formula, and price both allocations with the simulator's truth
    (datagen/response.true_effects: expected incremental profit per treated user).
 Prints one JSON line per seed and the ratio learned / hand of the true incremental profit (null
@@ -27,6 +31,7 @@ import hashlib
 import json
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -34,10 +39,11 @@ import numpy as np
 import pandas as pd
 
 from journey.campaigns.allocation import allocate
-from journey.campaigns.learned_uplift import learned_columns
+from journey.campaigns.learned_uplift import PESSIMISM, learned_columns
 from journey.campaigns.params import DEFAULT_COUPONS, Offer
 from journey.campaigns.valuation import DEFAULT_MARGIN_RATE, HAND_FORMULA, candidates, offer_pairs, offers_frame
-from journey.models.uplift_training import UPLIFT_FEATURES, train_uplift, uplift_rows
+from journey.models.uplift import UpliftParams
+from journey.models.uplift_training import TRAINING_BAGS, UPLIFT_FEATURES, train_uplift, uplift_rows
 
 END = date(2026, 10, 31)
 USERS, DAYS = 20_000, 60
@@ -138,26 +144,39 @@ def oracle_profit(world, audience: pd.DataFrame) -> pd.Series:
     return pd.Series(np.max(np.vstack(profits), axis=0), index=audience["user_id"].to_numpy())
 
 
-def campaign_one(spark, world, audience: pd.DataFrame, seed: int, holdout_share: float = HOLDOUT_SHARE,
-                 explore: float = 0.0) -> pd.DataFrame:
-    """Campaign 1 with the hand formula and its simulated outcome rows (OUTCOME_COLUMNS + pull).
-
-    The hand formula's allocation is made over the whole audience, then HOLDOUT_SHARE of the
-    chosen users are held out at random: treated and held-out users are the same kind of user
-    (the ones the hand formula picks), so their outcomes compare like with like.
-    """
-    from journey.datagen.response_events import simulate_response
-
+def campaign_one_coupons(spark, audience: pd.DataFrame, seed: int, explore: float, randomised: bool) -> pd.DataFrame:
+    """Campaign 1's coupons (user_id, offer_index, offer_pull): the hand formula's picks within the budget plus
+    the `explore` share spent on random users; `randomised`: every audience user with a random offer (a test
+    campaign, the budget not enforced)."""
+    if randomised:
+        return explored(spark, audience, pd.Series([], dtype=str), np.inf, seed)
     budget = BUDGET_PER_USER * len(audience)
     coupons = allocation(spark, audience, (1 - explore) * budget, HAND_FORMULA)
     if explore > 0:
         coupons = pd.concat([coupons, explored(spark, audience, coupons["user_id"], explore * budget, seed)],
                             ignore_index=True)
+    return coupons
+
+
+def campaign_one(spark, world, audience: pd.DataFrame, seed: int, holdout_share: float = HOLDOUT_SHARE,
+                 explore: float = 0.0, randomised: bool = False) -> pd.DataFrame:
+    """Campaign 1 and its simulated outcome rows (OUTCOME_COLUMNS + pull + redemptions).
+
+    The coupons are chosen over the whole audience (campaign_one_coupons), then `holdout_share` of
+    the chosen users are held out at random: treated and held-out users are the same kind of user,
+    so their outcomes compare like with like. `redemptions`: the user's coupon_redeem events.
+    """
+    from journey.datagen.response_events import simulate_response
+
+    coupons = campaign_one_coupons(spark, audience, seed, explore, randomised)
     held = share_of(coupons["user_id"], f"holdout{seed}") < holdout_share
     frame = assignments(coupons[~held], coupons.loc[held, "user_id"], "c1")
-    _, truth = simulate_response(world.people, world.catalog, frame, END + timedelta(days=1), WINDOW_DAYS, seed, "c1")
+    events, truth = simulate_response(world.people, world.catalog, frame, END + timedelta(days=1), WINDOW_DAYS, seed,
+                                      "c1")
+    redemptions = events.loc[events["event_type"] == "coupon_redeem", "user_id"].value_counts()
     outcomes = truth[["user_id", "arm", "converted"]].assign(campaign_id="c1", run_id="c1-r1", snapshot_date=END,
                                                              provisional=False)
+    outcomes["redemptions"] = outcomes["user_id"].map(redemptions).fillna(0).astype(int)
     return outcomes.merge(coupons[["user_id", "offer_pull"]].rename(columns={"offer_pull": "pull"}),
                           on="user_id", how="left")
 
@@ -176,16 +195,29 @@ def profiled_world(spark, work: Path | None, users: int, days: int, seed: int):
     return pd.read_parquet(kept), load_world(folder / "world")
 
 
-def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None, learner: str = "x",
-             holdout_share: float = HOLDOUT_SHARE, explore: float = 0.0) -> dict:
+@dataclass(frozen=True)
+class LoopSettings:
+    """How campaign 1 is run and how the uplift model is trained and used (the command's options)."""
+
+    learner: str = "x"
+    holdout_share: float = HOLDOUT_SHARE
+    explore: float = 0.0
+    randomised: bool = False
+    bags: int = TRAINING_BAGS
+    pessimism: float = PESSIMISM
+
+
+def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None,
+             loop: LoopSettings = LoopSettings()) -> dict:
     """The loop for one seed: figures of campaign 1, the uplift model's report and campaign 2's true profits."""
     started = time.perf_counter()
     profiles, world = profiled_world(spark, work, users, days, seed)
     first = share_of(profiles["user_id"], f"campaign{seed}") < CAMPAIGN_ONE_SHARE
-    outcomes = campaign_one(spark, world, profiles[first], seed, holdout_share, explore)
-    fitted = train_uplift(uplift_rows(outcomes, profiles), learner)
+    outcomes = campaign_one(spark, world, profiles[first], seed, loop.holdout_share, loop.explore, loop.randomised)
+    fitted = train_uplift(uplift_rows(outcomes, profiles), loop.learner, UpliftParams(bags=loop.bags))
     second = profiles[~first].reset_index(drop=True)
-    learned = second.merge(learned_columns(second, fitted.learner, fitted.reference_pull), on="user_id")
+    learned = second.merge(learned_columns(second, fitted.learner, fitted.reference_pull, loop.pessimism),
+                           on="user_id")
     budget = BUDGET_PER_USER * len(second)
     by_model = allocation(spark, learned, budget, "uplift model v1")
     by_hand = allocation(spark, second, budget, HAND_FORMULA)
@@ -193,7 +225,8 @@ def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None, 
     best = oracle_profit(world, second).clip(lower=0)
     within = best[best.index.isin(by_hand["user_id"])]
     report = fitted.report
-    return {"seed": seed, "learner": learner, "users": users, "days": days, "campaign_1_users": int(first.sum()),
+    return {"seed": seed, "learner": loop.learner, "randomised": loop.randomised, "explore": loop.explore,
+            "bags": loop.bags, "pessimism": loop.pessimism, "users": users, "days": days, "campaign_1_users": int(first.sum()),
             "campaign_1_treated": int((outcomes["arm"] == "treated").sum()),
             "campaign_1_holdout": int((outcomes["arm"] == "holdout").sum()),
             "qini": {"uplift": report["challenger"]["qini"],
@@ -221,9 +254,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--holdout", type=float, default=HOLDOUT_SHARE, help="campaign 1's held-out share")
     parser.add_argument("--explore", type=float, default=0.0,
                         help="share of campaign 1's budget given to random users beyond the hand formula's picks")
+    parser.add_argument("--randomised", action="store_true",
+                        help="campaign 1 is a test of its whole audience: each user a random offer, --holdout held out")
+    parser.add_argument("--bags", type=int, default=TRAINING_BAGS, help="bootstrap learners of the uplift model")
+    parser.add_argument("--pessimism", type=float, default=PESSIMISM,
+                        help="standard deviations of the bags' effects taken off their mean in valuation")
     args = parser.parse_args(argv)
+    loop = LoopSettings(args.learner, args.holdout, args.explore, args.randomised, args.bags, args.pessimism)
     spark = get_spark("closed-loop")
-    results = [one_seed(spark, args.users, args.days, seed, args.work, args.learner, args.holdout, args.explore) for seed in args.seeds]
+    results = [one_seed(spark, args.users, args.days, seed, args.work, loop) for seed in args.seeds]
     for result in results:
         print(json.dumps(result))
     print(json.dumps({"ratios": [r["ratio"] for r in results]}))
