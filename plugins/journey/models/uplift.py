@@ -202,7 +202,7 @@ def fit_uplift(features: pd.DataFrame, treated, outcome, kind: str = "x",
     if params.bags > 1:
         learner.bags = tuple(fit_bag(features, treated, outcome, kind, params, bag) for bag in range(1, params.bags + 1))
     if redeemed is not None:
-        learner.redeem_model = fit_redeem(learner, features, treated, redeemed)
+        learner.redeem_model = fit_redeem(features, treated, redeemed, params)
     return learner
 
 
@@ -214,8 +214,9 @@ def fit_bag(features: pd.DataFrame, treated, outcome, kind: str, params: UpliftP
                       np.asarray(outcome)[rows], kind, replace(params, bags=1, seed=params.seed + bag))
 
 
-def fit_redeem(learner: UpliftLearner, features: pd.DataFrame, treated, redeemed):
-    """P(redeem | treated) classifier on the treated rows; None (logged fallback to P(buy)) when all or none redeemed."""
+def fit_redeem(features: pd.DataFrame, treated, redeemed, params: UpliftParams):
+    """P(redeem | treated) classifier on the treated rows; None when all or none of them redeemed
+    (`redeem_probability` then falls back to P(buy | treated))."""
     t = binary_array(treated, "treatment")
     r = binary_array(redeemed, "redeemed")
     if len(r) != len(t):
@@ -223,7 +224,7 @@ def fit_redeem(learner: UpliftLearner, features: pd.DataFrame, treated, redeemed
     if len(np.unique(r[t == 1])) < 2:
         return None
     x = feature_matrix(features)
-    return fit_classifier(x[t == 1], r[t == 1], learner.params, "uplift, redemptions of treated rows", salt=5)
+    return fit_classifier(x[t == 1], r[t == 1], params, "uplift, redemptions of treated rows", salt=5)
 
 
 def fit_single(features: pd.DataFrame, treated, outcome, kind: str, params: UpliftParams) -> UpliftLearner:

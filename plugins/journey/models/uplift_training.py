@@ -147,7 +147,7 @@ def train_uplift(rows: pd.DataFrame, kind: str = "x", params: UpliftParams | Non
     train, test = rows[~held_out], rows[held_out]
     features = list(UPLIFT_FEATURES)
     params = params or UpliftParams(bags=TRAINING_BAGS)
-    learner = fit_uplift(train[features], train["treated"], train["outcome"], kind, params, train.get("redeemed"))
+    learner = fit_uplift(train[features], train["treated"], train["outcome"], kind, params)  # judged on effects only
     response = fit_response(train[features], train["treated"], train["outcome"], params)
     extra = {} if margin is None else {"margin": margin}
     report = uplift_promotion(test["outcome"], test["treated"], learner.predict_effect(test[features]),
