@@ -165,7 +165,7 @@ def redeeming(rows: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarra
     return features, treated, outcome, redeemed
 
 
-def test_bagged_learner_averages_its_bootstrap_fits_and_reports_their_spread(tmp_path):
+def test_bagged_learner_averages_its_subsample_fits_and_reports_their_spread(tmp_path):
     features, treated, outcome, redeemed = redeeming(6000, seed=5)
     learner = fit_uplift(features, treated, outcome, "x", UpliftParams(n_estimators=100, bags=4), redeemed)
     held_out, _, _, effect = known_effect(4000, seed=6)

@@ -4,7 +4,7 @@
     candidates(users, offers, margin_rate, source)      # campaigns/valuation.py
 
 With a champion, every user gets `learned_effect` = the champion's pessimistic effect of being
-treated (models/uplift_training: the mean of its bootstrap learners − PESSIMISM × their standard
+treated (models/uplift_training: the mean of its bagged learners − PESSIMISM × their standard
 deviation) ÷ the mean pull of the offers it was trained on, so that valuation's
 `learned_effect × strength × reach` is that effect for an average offer and more or less for a
 stronger or weaker one; and `learned_redeem` = its P(redeem | treated) (P(buy | treated) for a
@@ -23,7 +23,7 @@ from journey.models.uplift import UpliftLearner
 from journey.models.uplift_training import UPLIFT_FEATURES, load_fitted
 
 MODEL = "uplift"
-PESSIMISM = 0.5  # standard deviations of the bootstrap learners' effects taken off their mean
+PESSIMISM = 0.5  # standard deviations of the bagged learners' effects taken off their mean
 
 
 def source_name(version: int) -> str:

@@ -16,8 +16,9 @@ treatment effects"):
 The **response model** (`fit_response`) is the usual comparison: a classifier on the treated
 rows only, ranking by P(buy | treated) — it finds buyers, not persuadable buyers.
 
-**Bagging** (`UpliftParams.bags` > 1): the learner is also fitted on that many bootstrap resamples
-of its rows (seeds seed+1 …); its effect is then their mean and `effect_spread` their standard
+**Bagging** (`UpliftParams.bags` > 1): the learner is also fitted on that many random BAG_SHARE
+subsamples of its rows, drawn without replacement (seeds seed+1 …; a bootstrap's duplicated rows
+would land on both sides of each model's early-stopping split and overfit); its effect is then their mean and `effect_spread` their standard
 deviation, so a caller can act on a pessimistic effect (mean − k × spread) where one fit's noise
 would pay coupons to the wrong users (docs/campaigns.md, two-campaign loop).
 
@@ -48,6 +49,7 @@ META_FILE = "uplift.json"
 MODEL_FILES = ("treated.json", "control.json", "effect_treated.json", "effect_control.json")
 REDEEM_FILE = "redeem.json"
 BAG_FOLDER = "bag_{}"
+BAG_SHARE = 0.8  # of the rows, drawn without replacement, per bag
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class UpliftParams:
     validation_share: float = 0.2  # of each model's rows, for early stopping
     n_jobs: int = 2
     seed: int = 42
-    bags: int = 1  # > 1: also fit on this many bootstrap resamples; the effect is their mean
+    bags: int = 1  # > 1: also fit on this many row subsamples; the effect is their mean
 
 
 def feature_matrix(features: pd.DataFrame, columns: tuple[str, ...] | None = None) -> np.ndarray:
@@ -139,7 +141,7 @@ class UpliftLearner:
     effect_models: tuple = ()  # X-learner: (τ1 on treated rows, τ0 on control rows)
     treated_share: float = 0.5
     params: UpliftParams = field(default_factory=UpliftParams)
-    bags: tuple = ()  # learners fitted on bootstrap resamples (UpliftParams.bags > 1)
+    bags: tuple = ()  # learners fitted on row subsamples (UpliftParams.bags > 1)
     redeem_model: object = None  # P(redeem | treated) classifier, when the rows said who redeemed
 
     def single_effect(self, features: pd.DataFrame) -> np.ndarray:
@@ -151,7 +153,7 @@ class UpliftLearner:
         return self.treated_share * tau_control + (1.0 - self.treated_share) * tau_treated
 
     def bag_effects(self, features: pd.DataFrame) -> np.ndarray:
-        """(bags, rows) effects of the bootstrap learners; this fit's own as one row without bags."""
+        """(bags, rows) effects of the bagged learners; this fit's own as one row without bags."""
         learners = self.bags or (self,)
         return np.vstack([learner.single_effect(features) for learner in learners])
 
@@ -194,7 +196,7 @@ def training_arrays(features: pd.DataFrame, treated, outcome) -> tuple[np.ndarra
 def fit_uplift(features: pd.DataFrame, treated, outcome, kind: str = "x",
                params: UpliftParams | None = None, redeemed=None) -> UpliftLearner:
     """Fit a T- or X-learner on a randomised sample (features, treated 0/1, outcome 0/1); with `params.bags`
-    > 1 also its bootstrap learners; with `redeemed` (0/1 per row, read on treated rows) the redemption classifier."""
+    > 1 also its bagged learners; with `redeemed` (0/1 per row, read on treated rows) the redemption classifier."""
     if kind not in LEARNERS:
         raise InputError(f"unknown uplift learner {kind!r}: expected one of {', '.join(LEARNERS)}")
     params = params or UpliftParams()
@@ -207,9 +209,9 @@ def fit_uplift(features: pd.DataFrame, treated, outcome, kind: str = "x",
 
 
 def fit_bag(features: pd.DataFrame, treated, outcome, kind: str, params: UpliftParams, bag: int) -> UpliftLearner:
-    """One bootstrap learner: the rows resampled with replacement (seed + bag), fitted with seed + bag."""
+    """One bagged learner: BAG_SHARE of the rows drawn without replacement (seed + bag), fitted with seed + bag."""
     rng = np.random.default_rng(params.seed + bag)
-    rows = rng.integers(0, len(features), len(features))
+    rows = np.sort(rng.choice(len(features), round(BAG_SHARE * len(features)), replace=False))
     return fit_single(features.iloc[rows].reset_index(drop=True), np.asarray(treated)[rows],
                       np.asarray(outcome)[rows], kind, replace(params, bags=1, seed=params.seed + bag))
 

@@ -49,7 +49,7 @@ SIGNALS = ("propensity", "responsiveness")  # the hand formula's inputs, kept on
 TEST_SHARE = 0.3
 TRAINING_FILE = "uplift_training.json"
 MIN_ARM_ROWS = 50  # fewer treated or held-out rows than this: nothing worth learning
-TRAINING_BAGS = 5  # bootstrap learners of the registry model (uplift.UpliftParams.bags)
+TRAINING_BAGS = 5  # bagged learners of the registry model (uplift.UpliftParams.bags)
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -136,7 +136,7 @@ def train_uplift(rows: pd.DataFrame, kind: str = "x", params: UpliftParams | Non
                  champion: UpliftLearner | None = None, margin: float | None = None) -> FittedUplift:
     """Fit on the training users, evaluate on the held-out users against the baselines (and champion).
 
-    Default settings: TRAINING_BAGS bootstrap learners; the redemption classifier when the rows carry `redeemed`.
+    Default settings: TRAINING_BAGS bagged learners; the redemption classifier when the rows carry `redeemed`.
     The report judges the learner fitted on the training users; the learner returned (the one valuation
     uses when promoted) is refitted the same way on all the rows.
     """

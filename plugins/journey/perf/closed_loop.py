@@ -12,7 +12,7 @@ Per seed, without Airflow but through the real code:
 3. simulate the 14 days after the send (datagen/response_events.simulate_response: each
    user's drawn conversion), keep the treated and held-out outcome rows;
 4. train the `uplift` model on them (models/uplift_training.train_uplift: X-learner with
-   `--bags` bootstrap learners and the redemption classifier, Qini on held-out users vs the
+   `--bags` bagged learners and the redemption classifier, Qini on held-out users vs the
    response model and the hand formula);
 5. campaign 2: allocate the same budget over campaign 2's audience twice, with the learned
    uplift (its effect less `--pessimism` × the bags' spread, and its P(redeem | treated) pricing the
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="share of campaign 1's budget given to random users beyond the hand formula's picks")
     parser.add_argument("--randomised", action="store_true",
                         help="campaign 1 is a test of its whole audience: each user a random offer, --holdout held out")
-    parser.add_argument("--bags", type=int, default=TRAINING_BAGS, help="bootstrap learners of the uplift model")
+    parser.add_argument("--bags", type=int, default=TRAINING_BAGS, help="bagged learners of the uplift model")
     parser.add_argument("--pessimism", type=float, default=PESSIMISM,
                         help="standard deviations of the bags' effects taken off their mean in valuation")
     args = parser.parse_args(argv)
