@@ -9,7 +9,8 @@ import pandas as pd
 
 from journey import lake
 from journey.campaigns.outcomes import outcomes_file, training_inputs, write_outcomes
-from journey.campaigns.request import output_path
+from journey.campaigns.params import DEFAULT_COUPONS, parse_params
+from journey.campaigns.request import CampaignRequest, output_path, save_request
 from journey.config import get_settings
 from journey.models.hparams import ModelConfig
 from journey.models.pipeline import train_uplift_model, training_lines
@@ -24,10 +25,13 @@ def settings_in(tmp_path: Path):
 
 
 def write_audience(settings, campaign_id: str, run_id: str, users: list[str]) -> None:
-    """The run's audience output as the eligibility step leaves it (profile features and signals)."""
+    """The run's request.json (its snapshot date) and audience output as the eligibility step leaves it (profile
+    features and signals, no date column)."""
+    params = parse_params({"campaign_id": campaign_id, "coupons": DEFAULT_COUPONS, "budget": 10.0})
+    save_request(settings, CampaignRequest(params, run_id, SNAPSHOT, {}, {}))
     folder = Path(lake.local_path(output_path(settings, campaign_id, run_id, "audience")))
     folder.mkdir(parents=True)
-    frame = pd.DataFrame({"user_id": users, "snapshot_date": SNAPSHOT,
+    frame = pd.DataFrame({"user_id": users,
                           **{c: [float(i) for i in range(len(users))] for c in (*UPLIFT_FEATURES, *SIGNALS)}})
     frame.to_parquet(folder / "part-0.parquet", index=False)
 

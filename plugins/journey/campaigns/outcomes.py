@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from journey import lake
-from journey.campaigns.request import output_path
+from journey.campaigns.request import load_request, output_path
 from journey.config import Settings
 from journey.models.uplift_training import OUTCOME_COLUMNS, SIGNALS, UPLIFT_FEATURES
 
@@ -56,9 +56,11 @@ def read_outcomes(settings: Settings) -> pd.DataFrame:
 
 
 def run_profiles(settings: Settings, campaign_id: str, run_id: str) -> pd.DataFrame:
-    """The run's audience output: user_id, snapshot_date, the profile features and the valuation's signals."""
+    """The run's audience output: user_id, the profile features and the valuation's signals, with the snapshot
+    date of the run's request (the audience output has no date column)."""
     folder = lake.local_path(output_path(settings, campaign_id, run_id, "audience"), needs_local="campaign outcomes")
-    return pd.read_parquet(folder, columns=["user_id", "snapshot_date", *UPLIFT_FEATURES, *SIGNALS])
+    audience = pd.read_parquet(folder, columns=["user_id", *UPLIFT_FEATURES, *SIGNALS])
+    return audience.assign(snapshot_date=load_request(settings, campaign_id, run_id).snapshot_date)
 
 
 def training_inputs(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
