@@ -10,7 +10,11 @@ The good run is launched the way a marketer does it: the campaign builder's prev
 a real `journey serve` (which triggers the DAG over the same REST API); the bad one straight over
 REST. After the run, the simulator continues the world for 14 days with the campaign's known
 effects (`journey generate --respond-to`), the ingest job curates those days and the results DAG
-measures the run: its converters per arm must be the simulator's.
+measures the run: its converters per arm must be the simulator's. The model DAG then trains (among
+the others) the uplift model on the measured run's treated vs held-out outcomes, and a second
+campaign, triggered over REST, values its coupons with that model (its reasons say "uplift model v1").
+The first campaign holds out half of its audience so that both arms have the 50 users the uplift
+model needs.
 
 Expectations come from the generated input files (read with pandas), the simulator's ground truth
 and rows this test inserts itself (suppression list, an earlier campaign's messages), not from the
@@ -19,6 +23,7 @@ code under test.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -43,10 +48,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
 
 SNAPSHOT = "2026-10-31"
 CAMPAIGN = {"campaign_id": "autumn-test", "name": "Autumn test", "objective": "conversion", "segments": ["all"],
-            "channels": ["email", "push"], "coupons": DEFAULT_COUPONS, "budget": 60.0, "holdout_fraction": 0.2,
+            "channels": ["email", "push"], "coupons": DEFAULT_COUPONS, "budget": 60.0, "holdout_fraction": 0.5,
             "recommendations_k": 5, "recommendations_per_category": 4, "frequency_cap": 3, "start_time": "2026-11-01T00:00:00+00:00",
             "end_time": "2026-11-08T00:00:00+00:00"}
 BAD_SEGMENT = {**CAMPAIGN, "campaign_id": "bad-one", "segments": ["No such segment"]}
+SECOND = {**CAMPAIGN, "campaign_id": "winter-test", "name": "Winter test", "holdout_fraction": 0.1,
+          "start_time": "2026-11-20T00:00:00+00:00", "end_time": "2026-11-27T00:00:00+00:00"}
+TRAIN_CONF = {"horizon_days": 3, "lookback_days": 10, "epochs": 2, "margin": 0.0}
 DAG_ID = "journey_campaign"
 RESULTS_DAG_ID = "journey_campaign_results"
 DAG_IDS = ("journey_daily_profiles", "journey_train_models", DAG_ID, RESULTS_DAG_ID)
@@ -121,7 +129,11 @@ def trigger_over_rest(ready) -> dict:
         api.unpause(RESULTS_DAG_ID)
         measured = api.trigger(RESULTS_DAG_ID, {"campaign_id": CAMPAIGN["campaign_id"]})["dag_run_id"]
         results_run = wait_for_run(server, api, RESULTS_DAG_ID, measured, RUN_TIMEOUT)
-        return {"ui": ui, "refused": refused.value, "run": good_run, "good_tasks": api.task_states(DAG_ID, good),
+        uplift = train_models_on_the_measured_run(ready)
+        second = api.trigger(DAG_ID, SECOND)["dag_run_id"]
+        second_run = wait_for_run(server, api, DAG_ID, second, RUN_TIMEOUT)
+        return {"uplift": uplift, "second_run": second_run, "second_tasks": api.task_states(DAG_ID, second),
+                "ui": ui, "refused": refused.value, "run": good_run, "good_tasks": api.task_states(DAG_ID, good),
                 "bad_run": bad_run, "bad_tasks": api.task_states(DAG_ID, bad),
                 "bad_log": api.task_log(DAG_ID, bad, "validate_params"),
                 "preview": preview, "listed": listed, "report": report, "truth": truth,
@@ -160,6 +172,24 @@ def simulate_and_curate_the_next_days(ready, run_id: str) -> pd.DataFrame:
     return pd.read_parquet(out / "ground_truth" / "effects" / f"{run_id}.parquet")
 
 
+def train_models_on_the_measured_run(ready) -> dict:
+    """`airflow dags test journey_train_models` on the snapshot (the DAG stays paused in the served Airflow, so
+    its scheduler runs nothing of it); the uplift model's registry row as trained. When the promotion rule kept
+    it a challenger (a coin flip on ~45 held-out users), an analyst promotes it by hand with `journey models
+    promote --force`, so that the second campaign runs on it either way."""
+    code = airflow_env.test_dag("journey_train_models", SNAPSHOT, TRAIN_CONF, ready.env, ready.log)
+    assert code == 0, ready.log.read_text()[-4000:]
+    rows = query(ready.settings, "SELECT status, metrics, decision FROM journey.model_registry "
+                                 "WHERE name = 'uplift' AND version = 1")
+    assert len(rows) == 1, ready.log.read_text()[-4000:]
+    (status, metrics, decision), = rows
+    if status != "champion":
+        promoted = subprocess.run([JOURNEY, "models", "promote", "--name", "uplift", "--version", "1", "--force"],
+                                  env=ready.env, capture_output=True, text=True)
+        assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    return {"status": status, "metrics": metrics, "decision": decision}
+
+
 def seed_earlier_campaign(settings, user: str) -> None:
     """Three other campaigns' current runs, each messaging `user` in the 7 days before the new one."""
     for day in (27, 28, 29):
@@ -183,11 +213,12 @@ def test_campaign_dag_runs_end_to_end(stack):
     eligible, held, budget, used, signals = row
     assert budget == 60.0 and 0 < used <= 60.0
     assert "fallback" in signals["description"] or "model" in signals["description"]
-    assert 0.1 <= held / eligible <= 0.3  # 20% of a few hundred users
+    assert 0.4 <= held / eligible <= 0.6  # half of a few hundred users
     counts = dict(query(settings, "SELECT 'coupons', count(*) FROM journey.coupon_assignments "
                                   "WHERE campaign_id = 'autumn-test' UNION ALL "
                                   "SELECT 'ads', count(*) FROM journey.ad_assignments WHERE campaign_id = 'autumn-test' "
-                                  "UNION ALL SELECT 'eval', count(*) FROM journey.recommendation_eval"))
+                                  "UNION ALL SELECT 'eval', count(*) FROM journey.recommendation_eval "
+                                  "WHERE campaign_id = 'autumn-test'"))
     assert counts["ads"] == eligible - held  # one message per treated user
     assert counts["coupons"] >= 1 and counts["eval"] == 3  # hybrid, plain ALS, popularity on the same users
 
@@ -197,10 +228,11 @@ def test_consent_suppression_and_frequency_cap_are_honoured(stack):
     consented = {(r.user_id, ch) for r in users.itertuples() for ch in ("email", "push")
                  if getattr(r, f"consent_{ch}") == "true"}
     sent = query(settings, "SELECT user_id, channel FROM journey.ad_assignments WHERE campaign_id = 'autumn-test' "
-                           "UNION ALL SELECT user_id, channel FROM journey.coupon_assignments")
+                           "UNION ALL SELECT user_id, channel FROM journey.coupon_assignments "
+                           "WHERE campaign_id = 'autumn-test'")
     assert sent and all(pair in consented for pair in sent)
-    reached = {u for u, _ in sent} | {r[0] for r in query(settings, "SELECT user_id FROM "
-                                                                    "journey.recommendation_assignments")}
+    reached = {u for u, _ in sent} | {r[0] for r in query(settings, "SELECT user_id FROM journey.recommendation_"
+                                                                    "assignments WHERE campaign_id = 'autumn-test'")}
     assert not reached & set(stack["suppressed"])
     assert stack["capped"] not in reached
     reasons = dict(query(settings, "SELECT reason, sum(users) FROM journey.campaign_audience "
@@ -214,13 +246,15 @@ def test_consent_suppression_and_frequency_cap_are_honoured(stack):
 
 def test_holdout_gets_nothing_and_budget_and_codes_hold(stack):
     settings = stack["settings"]
-    held = {r[0] for r in query(settings, "SELECT user_id FROM journey.campaign_holdout")}
+    held = {r[0] for r in query(settings, "SELECT user_id FROM journey.campaign_holdout "
+                                          "WHERE campaign_id = 'autumn-test'")}
     treated = {r[0] for r in query(settings, "SELECT user_id FROM journey.ad_assignments "
                                              "WHERE campaign_id = 'autumn-test' UNION SELECT user_id FROM "
-                                             "journey.recommendation_assignments")}
+                                             "journey.recommendation_assignments WHERE campaign_id = 'autumn-test'")}
     assert held and not held & treated
-    (spent, codes, distinct) = query(settings, "SELECT sum(expected_cost), count(coupon_code), "
-                                               "count(DISTINCT coupon_code) FROM journey.coupon_assignments")[0]
+    (spent, codes, distinct) = query(settings, "SELECT sum(expected_cost), count(coupon_code), count(DISTINCT "
+                                               "coupon_code) FROM journey.coupon_assignments "
+                                               "WHERE campaign_id = 'autumn-test'")[0]
     assert spent <= 60.0 and codes == distinct
 
 
@@ -229,7 +263,8 @@ def test_recommendations_respect_k_purchases_and_diversity(stack):
     events = pd.concat(pd.read_parquet(p) for p in sorted((settings.inbox / "events").glob("*.parquet")))
     bought = set(zip(events.loc[events.event_type == "purchase", "user_id"],
                      events.loc[events.event_type == "purchase", "product_id"], strict=True))
-    recs = query(settings, "SELECT user_id, product_id, rank, category FROM journey.recommendation_assignments")
+    recs = query(settings, "SELECT user_id, product_id, rank, category FROM journey.recommendation_assignments "
+                           "WHERE campaign_id = 'autumn-test'")
     assert recs and not {(u, p) for u, p, _, _ in recs} & bought
     frame = pd.DataFrame(recs, columns=["user_id", "product_id", "rank", "category"])
     assert frame.groupby("user_id").size().eq(5).all()  # K long: plenty of candidates on generated data
@@ -303,6 +338,32 @@ def test_results_dag_measures_the_run_and_the_bi_role_reads_it(stack):
     finally:
         conn.close()
     assert bi == [(1,)]
+
+
+def reasons(settings, campaign_id: str) -> list[dict]:
+    """The reason JSON of every coupon assignment of a campaign."""
+    rows = query(settings, "SELECT reason FROM journey.coupon_assignments WHERE campaign_id = %s", (campaign_id,))
+    return [r if isinstance(r, dict) else json.loads(r) for r, in rows]
+
+
+def test_train_dag_learns_the_uplift_model_from_the_measured_campaign(stack):
+    """The model DAG trained the uplift model on every user of the measured run, treated and held out."""
+    truth, uplift = stack["truth"], stack["uplift"]
+    assert uplift["metrics"]["runs"] == 1
+    assert uplift["metrics"]["refit_rows"] == truth["user_id"].nunique()  # the simulator's treated + held-out users
+    assert uplift["metrics"]["train_rows"] + uplift["metrics"]["test_rows"] == truth["user_id"].nunique()
+    assert uplift["decision"], uplift  # the promotion rule said why it did what it did
+
+
+def test_second_campaign_values_coupons_with_the_learned_uplift(stack):
+    """Campaign 1 (no uplift model yet) used the hand formula; campaign 2 the uplift model trained on its results."""
+    assert stack["second_run"]["state"] == "success", stack["second_tasks"]
+    settings = stack["settings"]
+    first, second = reasons(settings, "autumn-test"), reasons(settings, "winter-test")
+    assert first and {r["uplift_source"] for r in first} == {"hand formula"}
+    assert second and {r["uplift_source"] for r in second} == {"uplift model v1"}
+    (used,) = query(settings, "SELECT budget_used FROM journey.campaigns WHERE campaign_id = 'winter-test'")[0]
+    assert 0 < used <= SECOND["budget"]
 
 
 def test_ui_shows_every_dag_documented_with_no_import_error(stack):
