@@ -7,7 +7,9 @@ same campaign then runs its coupon step on 90 treated and 10 held-out users with
 catalog. The formula values every user's offers alike (order value 100, margin 0.3):
 pct10 3.11 for 4, fixed5 0.91 for 3, freeship 1.91 for 2, so without exploration the budget
 goes to freeship and pct10 first (best value per cost); with it, fixed5 is drawn for about
-80 % of each segment's users and gets most coupons.
+80 % of each segment's users and gets most coupons. Run run-4 (no exploration) spends half the
+budget on randomised test picks: the optimiser's 100 buys freeship for 50 users, the other 100
+goes to random others with random offers, so every fixed5 coupon is a test pick.
 """
 
 from __future__ import annotations
@@ -64,10 +66,10 @@ def write(target: str, rows: list[dict]) -> None:
     pq.write_table(pa.Table.from_pylist(rows), f"{target}/part-0.parquet")
 
 
-def coupon_step(spark, settings, run_id: str, exploration: bool) -> tuple[dict, pd.DataFrame]:
+def coupon_step(spark, settings, run_id: str, exploration: bool, test_share: float = 0.0) -> tuple[dict, pd.DataFrame]:
     """Audience and holdout outputs of a run written by hand, then the real coupon step; (summary, coupons)."""
     params = parse_params({"campaign_id": "spring", "coupons": OFFERS, "budget": BUDGET, "exploration": exploration,
-                           "start_time": "2026-12-01T09:00:00Z"})
+                           "test_share": test_share, "start_time": "2026-12-01T09:00:00Z"})
     request = CampaignRequest(params, run_id, date(2026, 11, 30), SEGMENTS, {})
     users = [(f"u{i}", 1 if i < 60 else 2) for i in range(90)] + [(u, 1) for u in HELD]
     write(output_path(settings, "spring", run_id, "audience"), [
@@ -141,3 +143,15 @@ def test_without_exploration_the_formula_picks_the_cheaper_offers(spark, publish
     by_offer = coupons["offer_name"].value_counts().to_dict()
     assert by_offer.get("fixed5", 0) < by_offer["freeship"]
     assert summary["exploration"] is None and "exploration" not in coupons["reason"].iloc[0]
+
+
+def test_a_test_share_spends_its_part_of_the_budget_on_random_picks_each_reason_says_which(spark, published):
+    summary, coupons = coupon_step(spark, published, "run-4", exploration=False, test_share=0.5)
+    selection = pd.Series([json.loads(r)["selection"] for r in coupons["reason"]], index=coupons.index)
+    tests = coupons[selection == "randomised test"]
+    assert set(selection) == {"optimised", "randomised test"} and len(tests) == summary["test_picks"] > 20
+    assert summary["test_cost"] == pytest.approx(tests["expected_cost"].sum()) and summary["test_cost"] <= BUDGET / 2
+    assert summary["budget_used"] == pytest.approx(coupons["expected_cost"].sum()) and summary["budget_used"] <= BUDGET
+    assert coupons["user_id"].is_unique and not set(coupons["user_id"]) & set(HELD)
+    assert (coupons[selection == "optimised"]["offer_name"] == "freeship").sum() == 50
+    assert set(coupons[coupons["offer_name"] == "fixed5"].index) <= set(tests.index)  # only a test pick gives it
