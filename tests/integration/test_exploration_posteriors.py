@@ -66,15 +66,19 @@ def write(target: str, rows: list[dict]) -> None:
     pq.write_table(pa.Table.from_pylist(rows), f"{target}/part-0.parquet")
 
 
-def coupon_step(spark, settings, run_id: str, exploration: bool, test_share: float = 0.0) -> tuple[dict, pd.DataFrame]:
-    """Audience and holdout outputs of a run written by hand, then the real coupon step; (summary, coupons)."""
+def coupon_step(spark, settings, run_id: str, exploration: bool, test_share: float = 0.0,
+                unmoved: frozenset = frozenset()) -> tuple[dict, pd.DataFrame]:
+    """Audience and holdout outputs of a run written by hand, then the real coupon step; (summary, coupons).
+
+    `unmoved` users have responsiveness 0: the hand formula values every coupon for them below 0."""
     params = parse_params({"campaign_id": "spring", "coupons": OFFERS, "budget": BUDGET, "exploration": exploration,
                            "test_share": test_share, "start_time": "2026-12-01T09:00:00Z"})
     request = CampaignRequest(params, run_id, date(2026, 11, 30), SEGMENTS, {})
     users = [(f"u{i}", 1 if i < 60 else 2) for i in range(90)] + [(u, 1) for u in HELD]
     write(output_path(settings, "spring", run_id, "audience"), [
         {"user_id": u, "segment_id": s, "segment_name": SEGMENTS[s], "exclusion_reason": None, "channel": "email",
-         "avg_order_value": 100.0, "propensity": 0.1, "responsiveness": 0.8, "signal_source": "fallback"}
+         "avg_order_value": 100.0, "propensity": 0.1, "responsiveness": 0.0 if u in unmoved else 0.8,
+         "signal_source": "fallback"}
         for u, s in users])
     write(output_path(settings, "spring", run_id, "holdout"), [
         {"user_id": u, "segment_id": s, "draw": 0.01 if u in HELD else 0.5, "in_holdout": u in HELD}
@@ -146,7 +150,8 @@ def test_without_exploration_the_formula_picks_the_cheaper_offers(spark, publish
 
 
 def test_a_test_share_spends_its_part_of_the_budget_on_random_picks_each_reason_says_which(spark, published):
-    summary, coupons = coupon_step(spark, published, "run-4", exploration=False, test_share=0.5)
+    unmoved = frozenset(f"u{i}" for i in range(40, 60))
+    summary, coupons = coupon_step(spark, published, "run-4", exploration=False, test_share=0.5, unmoved=unmoved)
     selection = pd.Series([json.loads(r)["selection"] for r in coupons["reason"]], index=coupons.index)
     tests = coupons[selection == "randomised test"]
     assert set(selection) == {"optimised", "randomised test"} and len(tests) == summary["test_picks"] > 20
@@ -155,3 +160,6 @@ def test_a_test_share_spends_its_part_of_the_budget_on_random_picks_each_reason_
     assert coupons["user_id"].is_unique and not set(coupons["user_id"]) & set(HELD)
     assert (coupons[selection == "optimised"]["offer_name"] == "freeship").sum() == 50
     assert set(coupons[coupons["offer_name"] == "fixed5"].index) <= set(tests.index)  # only a test pick gives it
+    # the optimiser never offers a coupon valued below 0; a test pick may (what the uplift model needs to see)
+    assert not set(coupons.loc[selection == "optimised", "user_id"]) & unmoved
+    assert set(tests["user_id"]) & unmoved and (tests.loc[tests["user_id"].isin(unmoved), "expected_value"] < 0).all()

@@ -136,7 +136,7 @@ FORM_BOUNDS = {
     "recommendations_lookback_days": {"minimum": 0, "maximum": 36500},
     "recommendations_per_category": {"minimum": 0, "maximum": 50},
     "frequency_cap": {"minimum": 1, "maximum": 100}, "attribution_window_days": {"minimum": 1, "maximum": 90},
-    "exploration_floor": {"minimum": 0, "maximum": 0.5}, "test_share": {"minimum": 0, "maximum": 0.5},
+    "exploration_floor": {"minimum": 0, "maximum": 0.5}, "test_share": {"minimum": 0, "maximum": 1},
     "segments": {"minItems": 1}, "channels": {"minItems": 1},
     "coupons": {"minItems": 1, "maxItems": 10}, "creatives": {"minItems": 1, "maxItems": 50},
     "segment_budget_shares": {"minimum": 0, "maximum": 1},  # of each share (additionalProperties)
@@ -161,8 +161,8 @@ OUT_OF_BOUNDS = [
     ("attribution_window_days", 0, "attribution_window_days", "within [1, 90], got 0"),
     ("exploration_floor", 0.51, "exploration_floor", "within [0.0, 0.5], got 0.51"),
     ("exploration_floor", -0.01, "exploration_floor", "within [0.0, 0.5], got -0.01"),
-    ("test_share", 0.6, "test_share", "within [0.0, 0.5], got 0.6"),
-    ("test_share", -0.1, "test_share", "within [0.0, 0.5], got -0.1"),
+    ("test_share", 1.5, "test_share", "within [0.0, 1.0], got 1.5"),
+    ("test_share", -0.1, "test_share", "within [0.0, 1.0], got -0.1"),
     ("segment_budget_shares", {"1": 1.01}, "segment_budget_shares.1", "within [0.0, 1.0], got 1.01"),
     ("segment_budget_shares", {"1": -0.01}, "segment_budget_shares.1", "within [0.0, 1.0], got -0.01"),
     ("channels", [], "channels", "give at least one channel"),
@@ -247,7 +247,7 @@ def test_form_schema_refuses_the_same_value(name, value, field, words):
 @pytest.mark.parametrize(("name", "value"), [
     ("holdout_fraction", 0.5), ("holdout_fraction", 0.01), ("budget", 0.0), ("max_coupons_per_user", 3),
     ("recommendations_k", 50), ("recommendations_k", 1), ("frequency_cap", 100), ("segment_budget_shares", {"1": 1.0}),
-    ("test_share", 0.5), ("test_share", 0.0),
+    ("test_share", 1.0), ("test_share", 0.0),
 ])
 def test_value_on_a_bound_is_accepted(name, value):
     assert getattr(parse_params(valid(**{name: value})), name) == value

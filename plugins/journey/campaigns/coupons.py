@@ -7,6 +7,7 @@ numpy arrays (5 numbers per candidate; 1M users × 5 offers ≈ 200 MB), never a
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,12 @@ def candidate_arrays(path: str, offers: int) -> CandidateArrays:
     pools = np.zeros(len(users), dtype=np.int64)
     pools[row] = table["segment_id"].to_numpy()
     return CandidateArrays(users, values, costs, pools)
+
+
+def worth_offering(arrays: CandidateArrays) -> CandidateArrays:
+    """The optimiser's view of the candidates: only (user, offer) pairs of positive expected value."""
+    with np.errstate(invalid="ignore"):
+        return dataclasses.replace(arrays, values=np.where(arrays.values > 0, arrays.values, np.nan))
 
 
 def solve(arrays: CandidateArrays, request: CampaignRequest, budget: float | None = None) -> Allocation:

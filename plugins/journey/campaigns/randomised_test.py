@@ -13,11 +13,16 @@ expected cost stays within the rest of the budget (`randomised_picks`: a prefix 
 skipping). Both draws hash campaign, run and user (holdout.holdout_draws): the same run draws the
 same picks, another run others, and a user's draws do not depend on who else is a candidate.
 
+The candidate arrays hold every (treated user, offer) pair, whatever its expected value
+(valuation.candidates with positive_only=False): the optimiser sees only the positive ones
+(coupons.worth_offering), the test picks draw from all, so a user the valuation would never
+pick can get any coupon; that is what the uplift model needs to learn from.
+
 Limits. Test users get one coupon and are never the optimiser's users, so max_coupons_per_user
 holds. Held-out users are never candidates, so the holdout is untouched. Segment budget shares
-are not applied to the test picks: they are drawn from all segments together. While exploring,
-a user's only candidate offer is its Thompson-drawn arm, so a test pick gives that arm. Only
-users with a candidate offer (positive expected value) can be drawn.
+and exploration's Thompson arms are not applied to the test picks: they are drawn from all
+targeted segments together, with any offer of the catalogue. test_share 1 is a randomised test
+campaign (the optimiser gets nothing).
 """
 
 from __future__ import annotations

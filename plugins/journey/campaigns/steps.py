@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -150,15 +151,16 @@ def coupons(spark: SparkSession, settings: Settings, request: CampaignRequest, p
     started, margin = time.perf_counter(), margin_rate(products_file)
     offers = offers_frame(spark, params.coupons)
     treated, uplift_source = with_learned_effect(settings, treated_users(spark, settings, request))
-    lake.write_parquet_atomic(candidates(treated, offers, margin, uplift_source),
+    lake.write_parquet_atomic(candidates(treated, offers, margin, uplift_source, positive_only=False),
                               _out(settings, request, "coupon_candidates"))
     arrays = coupon_step.candidate_arrays(_out(settings, request, "coupon_candidates"), len(params.coupons))
-    exploring = exploration.for_run(settings, request, arrays.user_ids, arrays.values, arrays.pools)
+    offered = coupon_step.worth_offering(arrays)  # the optimiser's pairs: positive expected value
+    exploring = exploration.for_run(settings, request, offered.user_ids, offered.values, offered.pools)
     if exploring:  # each user keeps only the offer drawn for it by its segment's Thompson shares
-        arrays = dataclasses.replace(arrays, values=exploring.values)
+        offered = dataclasses.replace(offered, values=exploring.values)
     solved = time.perf_counter()
     optimiser_budget, test_budget = randomised_test.split_budget(params.budget, params.test_share)
-    allocation = coupon_step.solve(arrays, request, optimiser_budget)
+    allocation = coupon_step.solve(offered, request, optimiser_budget)
     solve_seconds = time.perf_counter() - solved
     taken = randomised_test.taken_rows(allocation.chosen)  # test picks: among the candidates the optimiser left
     picks = randomised_test.randomised_picks(arrays, test_budget, taken, params.campaign_id, request.run_id)
@@ -175,13 +177,13 @@ def coupons(spark: SparkSession, settings: Settings, request: CampaignRequest, p
     summary = {"budget": params.budget, "budget_used": allocation.cost + test["test_cost"],
                "expected_value": allocation.value + test["test_value"],
                "value_upper_bound": allocation.upper_bound + test["test_value"],
-               "users_with_candidates": int(arrays.values.shape[0]),
+               "users_with_candidates": int(np.isfinite(offered.values).any(axis=1).sum()),
                "coupons": sum(by_offer.values()), "coupons_by_offer": by_offer, "margin_rate": margin,
                "uplift_source": uplift_source,
                "pools": [vars(p) for p in allocation.pools], "solve_seconds": solve_seconds, **test,
                "seconds": time.perf_counter() - started, "exploration": exploring.summary() if exploring else None}
     gap = 1 - allocation.value / allocation.upper_bound if allocation.upper_bound else 0.0
-    print(f"coupons {params.campaign_id}: {summary['coupons']:,} coupons to {arrays.values.shape[0]:,} candidate "
+    print(f"coupons {params.campaign_id}: {summary['coupons']:,} coupons to {summary['users_with_candidates']:,} candidate "
           f"users; budget used {summary['budget_used']:,.2f} of {params.budget:,.2f}; optimised expected value "
           f"{allocation.value:,.2f} (LP bound {allocation.upper_bound:,.2f}, gap at most {gap:.2%})")
     if picks:
