@@ -3,7 +3,7 @@
 Why. The learned uplift model (journey_train_models) learns who a coupon moves from past
 campaigns' treated vs held-out outcomes. When every coupon goes to the users the valuation
 already ranks highest, it only ever sees those users treated and cannot learn about the others
-(the closed-loop benchmark, perf/closed_loop.py `--explore`, showed it). A `test_share` of the
+(the closed-loop benchmark, perf/closed_loop.py `--randomised`, showed it). A `test_share` of the
 budget spent at random gives it randomised outcomes.
 
 What. The optimiser gets budget × (1 − test_share) (`split_budget`). Then the candidate users it
