@@ -103,6 +103,7 @@ def fill_campaign(tab) -> None:
     tab.click("#add-coupon")
     tab.fill("#budget", "500")
     tab.fill("#holdout", "10")
+    tab.fill("#test_share", "20")
     tab.fill("#start_time", "2026-11-03T09:00")
     tab.fill("#end_time", "2026-11-10T09:00")
 
@@ -118,6 +119,7 @@ def test_builder_preview_shows_the_expected_audience_and_90_percent_holdout_bloc
         page.click("#preview")
     page.wait_for_selector("#preview-result:not([hidden])")
     assert_airflow_accepts(sent.value.post_data_json)
+    assert sent.value.post_data_json["test_share"] == 0.2  # the percent typed, as the Param's share
     assert page.inner_text("#pv-eligible") == f"{expected['eligible']:,}"
     assert page.inner_text("#pv-holdout").startswith(f"{expected['holdout']:,} ")
     assert page.inner_text("#pv-treated") == f"{expected['eligible'] - expected['holdout']:,}"

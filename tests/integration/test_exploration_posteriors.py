@@ -7,7 +7,9 @@ same campaign then runs its coupon step on 90 treated and 10 held-out users with
 catalog. The formula values every user's offers alike (order value 100, margin 0.3):
 pct10 3.11 for 4, fixed5 0.91 for 3, freeship 1.91 for 2, so without exploration the budget
 goes to freeship and pct10 first (best value per cost); with it, fixed5 is drawn for about
-80 % of each segment's users and gets most coupons.
+80 % of each segment's users and gets most coupons. Run run-4 (no exploration) spends half the
+budget on randomised test picks: the optimiser's 100 buys freeship for 50 users, the other 100
+goes to random others with random offers, so every fixed5 coupon is a test pick.
 """
 
 from __future__ import annotations
@@ -64,15 +66,19 @@ def write(target: str, rows: list[dict]) -> None:
     pq.write_table(pa.Table.from_pylist(rows), f"{target}/part-0.parquet")
 
 
-def coupon_step(spark, settings, run_id: str, exploration: bool) -> tuple[dict, pd.DataFrame]:
-    """Audience and holdout outputs of a run written by hand, then the real coupon step; (summary, coupons)."""
+def coupon_step(spark, settings, run_id: str, exploration: bool, test_share: float = 0.0,
+                unmoved: frozenset = frozenset()) -> tuple[dict, pd.DataFrame]:
+    """Audience and holdout outputs of a run written by hand, then the real coupon step; (summary, coupons).
+
+    `unmoved` users have responsiveness 0: the hand formula values every coupon for them below 0."""
     params = parse_params({"campaign_id": "spring", "coupons": OFFERS, "budget": BUDGET, "exploration": exploration,
-                           "start_time": "2026-12-01T09:00:00Z"})
+                           "test_share": test_share, "start_time": "2026-12-01T09:00:00Z"})
     request = CampaignRequest(params, run_id, date(2026, 11, 30), SEGMENTS, {})
     users = [(f"u{i}", 1 if i < 60 else 2) for i in range(90)] + [(u, 1) for u in HELD]
     write(output_path(settings, "spring", run_id, "audience"), [
         {"user_id": u, "segment_id": s, "segment_name": SEGMENTS[s], "exclusion_reason": None, "channel": "email",
-         "avg_order_value": 100.0, "propensity": 0.1, "responsiveness": 0.8, "signal_source": "fallback"}
+         "avg_order_value": 100.0, "propensity": 0.1, "responsiveness": 0.0 if u in unmoved else 0.8,
+         "signal_source": "fallback"}
         for u, s in users])
     write(output_path(settings, "spring", run_id, "holdout"), [
         {"user_id": u, "segment_id": s, "draw": 0.01 if u in HELD else 0.5, "in_holdout": u in HELD}
@@ -141,3 +147,19 @@ def test_without_exploration_the_formula_picks_the_cheaper_offers(spark, publish
     by_offer = coupons["offer_name"].value_counts().to_dict()
     assert by_offer.get("fixed5", 0) < by_offer["freeship"]
     assert summary["exploration"] is None and "exploration" not in coupons["reason"].iloc[0]
+
+
+def test_a_test_share_spends_its_part_of_the_budget_on_random_picks_each_reason_says_which(spark, published):
+    unmoved = frozenset(f"u{i}" for i in range(40, 60))
+    summary, coupons = coupon_step(spark, published, "run-4", exploration=False, test_share=0.5, unmoved=unmoved)
+    selection = pd.Series([json.loads(r)["selection"] for r in coupons["reason"]], index=coupons.index)
+    tests = coupons[selection == "randomised test"]
+    assert set(selection) == {"optimised", "randomised test"} and len(tests) == summary["test_picks"] > 20
+    assert summary["test_cost"] == pytest.approx(tests["expected_cost"].sum()) and summary["test_cost"] <= BUDGET / 2
+    assert summary["budget_used"] == pytest.approx(coupons["expected_cost"].sum()) and summary["budget_used"] <= BUDGET
+    assert coupons["user_id"].is_unique and not set(coupons["user_id"]) & set(HELD)
+    assert (coupons[selection == "optimised"]["offer_name"] == "freeship").sum() == 50
+    assert set(coupons[coupons["offer_name"] == "fixed5"].index) <= set(tests.index)  # only a test pick gives it
+    # the optimiser never offers a coupon valued below 0; a test pick may (what the uplift model needs to see)
+    assert not set(coupons.loc[selection == "optimised", "user_id"]) & unmoved
+    assert set(tests["user_id"]) & unmoved and (tests.loc[tests["user_id"].isin(unmoved), "expected_value"] < 0).all()

@@ -125,6 +125,7 @@ FORM_DEFAULTS = {
     "recommendations_lookback_days": 0, "recommendations_exclude": "interacted", "recommendations_per_category": 0,
     "recommendations_two_tower": False, "start_time": None, "end_time": None, "dry_run": False,
     "products": "", "attribution_window_days": 14, "exploration": False, "exploration_floor": 0.1,
+    "test_share": 0.0,
     "coupons": [{"name": "pct10", "kind": "percent", "value": 10, "min_spend": 0, "expected_cost": 4.0},
                 {"name": "fixed5", "kind": "fixed", "value": 5, "min_spend": 30, "expected_cost": 3.0},
                 {"name": "freeship", "kind": "free_shipping", "value": 0, "min_spend": 20, "expected_cost": 2.0}],
@@ -135,7 +136,7 @@ FORM_BOUNDS = {
     "recommendations_lookback_days": {"minimum": 0, "maximum": 36500},
     "recommendations_per_category": {"minimum": 0, "maximum": 50},
     "frequency_cap": {"minimum": 1, "maximum": 100}, "attribution_window_days": {"minimum": 1, "maximum": 90},
-    "exploration_floor": {"minimum": 0, "maximum": 0.5},
+    "exploration_floor": {"minimum": 0, "maximum": 0.5}, "test_share": {"minimum": 0, "maximum": 1},
     "segments": {"minItems": 1}, "channels": {"minItems": 1},
     "coupons": {"minItems": 1, "maxItems": 10}, "creatives": {"minItems": 1, "maxItems": 50},
     "segment_budget_shares": {"minimum": 0, "maximum": 1},  # of each share (additionalProperties)
@@ -160,6 +161,8 @@ OUT_OF_BOUNDS = [
     ("attribution_window_days", 0, "attribution_window_days", "within [1, 90], got 0"),
     ("exploration_floor", 0.51, "exploration_floor", "within [0.0, 0.5], got 0.51"),
     ("exploration_floor", -0.01, "exploration_floor", "within [0.0, 0.5], got -0.01"),
+    ("test_share", 1.5, "test_share", "within [0.0, 1.0], got 1.5"),
+    ("test_share", -0.1, "test_share", "within [0.0, 1.0], got -0.1"),
     ("segment_budget_shares", {"1": 1.01}, "segment_budget_shares.1", "within [0.0, 1.0], got 1.01"),
     ("segment_budget_shares", {"1": -0.01}, "segment_budget_shares.1", "within [0.0, 1.0], got -0.01"),
     ("channels", [], "channels", "give at least one channel"),
@@ -212,7 +215,7 @@ def test_form_keeps_its_types_titles_and_choices():
         "frequency_cap": ["null", "integer"],
         "start_time": ["null", "string"], "end_time": ["null", "string"], "creatives": ["null", "array"],
         "attribution_window_days": ["null", "integer"], "exploration": ["null", "boolean"], "exploration_floor": ["null", "number"],
-        "dry_run": "boolean", "products": ["null", "string"]}
+        "test_share": ["null", "number"], "dry_run": "boolean", "products": ["null", "string"]}
     assert params["objective"].schema["enum"] == ["conversion", "winback", "cross_sell", "retention"]
     assert params["channels"].schema["items"] == {"type": "string", "enum": ["email", "push", "sms", "display",
                                                                              "social"]}
@@ -244,6 +247,7 @@ def test_form_schema_refuses_the_same_value(name, value, field, words):
 @pytest.mark.parametrize(("name", "value"), [
     ("holdout_fraction", 0.5), ("holdout_fraction", 0.01), ("budget", 0.0), ("max_coupons_per_user", 3),
     ("recommendations_k", 50), ("recommendations_k", 1), ("frequency_cap", 100), ("segment_budget_shares", {"1": 1.0}),
+    ("test_share", 1.0), ("test_share", 0.0),
 ])
 def test_value_on_a_bound_is_accepted(name, value):
     assert getattr(parse_params(valid(**{name: value})), name) == value
@@ -256,6 +260,7 @@ def test_defaults_apply_when_a_field_is_absent_and_are_accepted_when_given():
     assert (absent.max_coupons_per_user, absent.holdout_fraction, absent.recommendations_k,
             absent.frequency_cap) == (1, 0.1, 10, 3)
     assert (absent.lifecycle_stages, absent.segment_budget_shares, absent.dry_run) == ((), {}, False)
+    assert absent.test_share == 0.0 and parse_params(valid(test_share=None)).test_share == 0.0  # off
     assert before <= absent.start_time <= datetime.now(UTC)  # empty start = when the run starts
     assert absent.end_time - absent.start_time == timedelta(days=7)
     given = parse_params({**FORM_DEFAULTS, "creatives": [CATCH_ALL]})

@@ -7,6 +7,7 @@ numpy arrays (5 numbers per candidate; 1M users × 5 offers ≈ 200 MB), never a
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,9 @@ from journey import lake
 from journey.campaigns.allocation import Allocation, allocate
 from journey.campaigns.codes import coupon_code_column
 from journey.campaigns.request import CampaignRequest
+
+OPTIMISED = "optimised"
+RANDOMISED_TEST = "randomised test"  # the reason's `selection` of a randomised test pick (randomised_test.py)
 
 ASSIGNMENT_COLUMNS = ("campaign_id", "run_id", "snapshot_date", "user_id", "segment_id", "offer_name", "kind",
                       "offer_value", "min_spend", "coupon_code", "channel", "expected_cost", "expected_value", "reason")
@@ -51,30 +55,46 @@ def candidate_arrays(path: str, offers: int) -> CandidateArrays:
     return CandidateArrays(users, values, costs, pools)
 
 
-def solve(arrays: CandidateArrays, request: CampaignRequest) -> Allocation:
-    """Run the allocator with the request's budget, shares and per-user maximum."""
+def worth_offering(arrays: CandidateArrays) -> CandidateArrays:
+    """The optimiser's view of the candidates: only (user, offer) pairs of positive expected value."""
+    with np.errstate(invalid="ignore"):
+        return dataclasses.replace(arrays, values=np.where(arrays.values > 0, arrays.values, np.nan))
+
+
+def solve(arrays: CandidateArrays, request: CampaignRequest, budget: float | None = None) -> Allocation:
+    """Run the allocator with the request's shares and per-user maximum, on `budget` (else the request's)."""
     params = request.params
-    return allocate(arrays.values, arrays.costs, arrays.pools, params.budget, request.shares,
-                    params.max_coupons_per_user)
+    return allocate(arrays.values, arrays.costs, arrays.pools, params.budget if budget is None else budget,
+                    request.shares, params.max_coupons_per_user)
 
 
-def chosen_pairs(spark: SparkSession, arrays: CandidateArrays, allocation: Allocation) -> DataFrame:
-    """(user_id, offer_index) of every chosen offer as a DataFrame."""
-    rows = [(i, o) for i, offers in enumerate(allocation.chosen) for o in offers]
-    index = np.array([r for r, _ in rows], dtype=np.int64)
+def chosen_pairs(spark: SparkSession, arrays: CandidateArrays, allocation: Allocation,
+                 test_picks: list[tuple[int, int]] = ()) -> DataFrame:
+    """(user_id, offer_index, selection) of every chosen offer as a DataFrame.
+
+    selection: "optimised" for the allocation's offers, "randomised test" for `test_picks` (row, offer).
+    """
+    rows = [(i, o, OPTIMISED) for i, offers in enumerate(allocation.chosen) for o in offers]
+    rows += [(i, o, RANDOMISED_TEST) for i, o in test_picks]
+    index = np.array([r for r, _, _ in rows], dtype=np.int64)
     table = pa.table({"user_id": arrays.user_ids.take(pa.array(index, pa.int64())),
-                      "offer_index": pa.array([o for _, o in rows], pa.int32())})
-    return spark.createDataFrame(table.to_pandas(), "user_id string, offer_index int")
+                      "offer_index": pa.array([o for _, o, _ in rows], pa.int32()),
+                      "selection": pa.array([s for _, _, s in rows], pa.string())})
+    return spark.createDataFrame(table.to_pandas(), "user_id string, offer_index int, selection string")
 
 
 def assignments(chosen: DataFrame, candidates: DataFrame, offers: DataFrame, audience: DataFrame,
                 request: CampaignRequest, margin_rate: float) -> DataFrame:
-    """Assignment rows (ASSIGNMENT_COLUMNS) with code, channel and the reason for the choice."""
+    """Assignment rows (ASSIGNMENT_COLUMNS) with code, channel and the reason for the choice.
+
+    The reason JSON's `selection` says how the offer was chosen ("optimised" or "randomised test").
+    """
     params = request.params
     reason = F.to_json(F.struct(
-        F.col("signal_source"), F.col("uplift_source"), F.round("propensity", 4).alias("propensity"),
-        F.round("responsiveness", 4).alias("responsiveness"), F.round("uplift", 4).alias("uplift"),
-        F.round("order_value", 2).alias("order_value"), F.lit(margin_rate).alias("margin_rate"),
+        F.col("selection"), F.col("signal_source"), F.col("uplift_source"),
+        F.round("propensity", 4).alias("propensity"), F.round("responsiveness", 4).alias("responsiveness"),
+        F.round("uplift", 4).alias("uplift"), F.round("order_value", 2).alias("order_value"),
+        F.lit(margin_rate).alias("margin_rate"),
         F.round(F.col("expected_value") / F.col("expected_cost"), 4).alias("value_per_cost")))
     return (chosen.join(candidates, ["user_id", "offer_index"])
             .join(offers.select("offer_index", "kind", "offer_value", "min_spend"), "offer_index")

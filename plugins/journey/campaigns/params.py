@@ -94,6 +94,7 @@ class CampaignParams:
     attribution_window_days: int  # days after start_time whose events count in the results (campaigns/results.py)
     exploration: bool  # Thompson sampling sets each offer's share per segment (campaigns/exploration.py)
     exploration_floor: float  # least share of a segment's users each offer keeps while exploring; 0 = none
+    test_share: float  # share of the budget on random treated users with random offers (randomised_test.py)
 
     @property
     def all_segments(self) -> bool:
@@ -194,6 +195,7 @@ CAMPAIGN_DAYS = timedelta(days=7)  # an empty end is the start plus this
 HOLDOUT_RANGE = (0.01, 0.5)  # share of the audience held out as the control group
 ATTRIBUTION_WINDOW_DAYS = (14, 1, 90)  # default, minimum, maximum (also the results DAG's Param)
 EXPLORATION_FLOOR = (0.1, 0.0, 0.5)  # default, minimum, maximum
+TEST_SHARE = (0.0, 0.0, 1.0)  # default, minimum, maximum: share of the budget on randomised test picks
 
 CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
     ParamField("campaign_id", "string", "autumn-sale", "Campaign id", pattern=SLUG.pattern, prefill=True,
@@ -265,6 +267,13 @@ CAMPAIGN_FIELDS: tuple[ParamField, ...] = (
                description=f"While exploring, every coupon keeps at least this share of a segment's users, "
                            f"{EXPLORATION_FLOOR[1]}-{EXPLORATION_FLOOR[2]} (floor × coupons at most 1); 0 = no floor; "
                            f"empty = {EXPLORATION_FLOOR[0]}"),
+    ParamField("test_share", "number", TEST_SHARE[0], "Randomised test share", minimum=TEST_SHARE[1],
+               maximum=TEST_SHARE[2], optional=True,
+               description=f"Share of the budget spent on randomly drawn treated users the optimiser did not pick, "
+                           f"each with a random coupon of the catalogue, so that the uplift model (DAG "
+                           f"journey_train_models) has randomised outcomes to learn from; {TEST_SHARE[1]}-"
+                           f"{TEST_SHARE[2]} (1 = a randomised test campaign: every coupon at random); 0 or empty "
+                           f"= off"),
     ParamField("creatives", "array", DEFAULT_CREATIVES, "Creative catalog", min_items=1, max_items=MAX_CREATIVES,
                items=CREATIVE_SCHEMA, optional=True,
                description="Rules {segment, scene, lifecycle_stage ('*' = any), theme, format}; first match wins; "
@@ -424,6 +433,7 @@ def parse_params(raw: dict) -> CampaignParams:
         creatives=parse_creatives(_given(raw, "creatives")),
         attribution_window_days=_bounded(raw, "attribution_window_days"),
         exploration=flag(_given(raw, "exploration"), "exploration"), exploration_floor=_bounded(raw, "exploration_floor"),
+        test_share=_bounded(raw, "test_share"),
     )))
 
 

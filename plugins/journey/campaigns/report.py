@@ -44,7 +44,9 @@ def report_lines(request: CampaignRequest, summaries: dict[str, dict], segments:
              + ", ".join(f"{o} {n:,}" for o, n in sorted(coupons.get("coupons_by_offer", {}).items()))
              + f"); budget {coupons.get('budget_used', 0):,.2f} of {params.budget:,.2f} {campaign_currency()}; "
                f"expected value "
-               f"{coupons.get('expected_value', 0):,.2f} (LP bound {coupons.get('value_upper_bound', 0):,.2f})",
+               f"{coupons.get('expected_value', 0):,.2f} (LP bound {coupons.get('value_upper_bound', 0):,.2f})"
+               + (f"; randomised test {coupons['test_picks']:,} coupons, cost {coupons.get('test_cost', 0):,.2f}"
+                  if coupons.get("test_picks") else ""),
              f"  ads: {ads.get('ads', 0):,} (" + ", ".join(f"{c} {n:,}" for c, n in
                                                        sorted(ads.get("ads_by_channel", {}).items())) + ")",
              f"  recommendations: {recs.get('recommendations', 0):,} rows, K={recs.get('k', params.recommendations_k)}"]

@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -19,7 +20,7 @@ from pyspark.sql import functions as F
 from journey import lake
 from journey.campaigns import ads as ad_rules
 from journey.campaigns import coupons as coupon_step
-from journey.campaigns import exploration, inputs
+from journey.campaigns import exploration, inputs, randomised_test
 from journey.campaigns.eligibility import Targets, audience
 from journey.campaigns.holdout import holdout_draw_column
 from journey.campaigns.learned_uplift import with_learned_effect
@@ -150,16 +151,21 @@ def coupons(spark: SparkSession, settings: Settings, request: CampaignRequest, p
     started, margin = time.perf_counter(), margin_rate(products_file)
     offers = offers_frame(spark, params.coupons)
     treated, uplift_source = with_learned_effect(settings, treated_users(spark, settings, request))
-    lake.write_parquet_atomic(candidates(treated, offers, margin, uplift_source),
+    lake.write_parquet_atomic(candidates(treated, offers, margin, uplift_source, positive_only=False),
                               _out(settings, request, "coupon_candidates"))
     arrays = coupon_step.candidate_arrays(_out(settings, request, "coupon_candidates"), len(params.coupons))
-    exploring = exploration.for_run(settings, request, arrays.user_ids, arrays.values, arrays.pools)
+    offered = coupon_step.worth_offering(arrays)  # the optimiser's pairs: positive expected value
+    exploring = exploration.for_run(settings, request, offered.user_ids, offered.values, offered.pools)
     if exploring:  # each user keeps only the offer drawn for it by its segment's Thompson shares
-        arrays = dataclasses.replace(arrays, values=exploring.values)
+        offered = dataclasses.replace(offered, values=exploring.values)
     solved = time.perf_counter()
-    allocation = coupon_step.solve(arrays, request)
+    optimiser_budget, test_budget = randomised_test.split_budget(params.budget, params.test_share)
+    allocation = coupon_step.solve(offered, request, optimiser_budget)
     solve_seconds = time.perf_counter() - solved
-    chosen = coupon_step.chosen_pairs(spark, arrays, allocation)
+    taken = randomised_test.taken_rows(allocation.chosen)  # test picks: among the candidates the optimiser left
+    picks = randomised_test.randomised_picks(arrays, test_budget, taken, params.campaign_id, request.run_id)
+    test = randomised_test.summary(arrays, picks, params.test_share, test_budget)
+    chosen = coupon_step.chosen_pairs(spark, arrays, allocation, picks)
     rows = coupon_step.assignments(chosen, _read(spark, settings, request, "coupon_candidates"), offers,
                                    treated, request, margin)
     if exploring:
@@ -167,16 +173,22 @@ def coupons(spark: SparkSession, settings: Settings, request: CampaignRequest, p
     lake.write_parquet_atomic(rows, _out(settings, request, "coupons"))
     by_offer = {r["offer_name"]: r["n"] for r in _read(spark, settings, request, "coupons").groupBy("offer_name")
                 .agg(F.count("*").alias("n")).collect()}
-    summary = {"budget": params.budget, "budget_used": allocation.cost, "expected_value": allocation.value,
-               "value_upper_bound": allocation.upper_bound, "users_with_candidates": int(arrays.values.shape[0]),
+    # budget_used, expected_value and the bound include the randomised test picks (the `test_*` keys alone)
+    summary = {"budget": params.budget, "budget_used": allocation.cost + test["test_cost"],
+               "expected_value": allocation.value + test["test_value"],
+               "value_upper_bound": allocation.upper_bound + test["test_value"],
+               "users_with_candidates": int(np.isfinite(offered.values).any(axis=1).sum()),
                "coupons": sum(by_offer.values()), "coupons_by_offer": by_offer, "margin_rate": margin,
                "uplift_source": uplift_source,
-               "pools": [vars(p) for p in allocation.pools], "solve_seconds": solve_seconds,
+               "pools": [vars(p) for p in allocation.pools], "solve_seconds": solve_seconds, **test,
                "seconds": time.perf_counter() - started, "exploration": exploring.summary() if exploring else None}
     gap = 1 - allocation.value / allocation.upper_bound if allocation.upper_bound else 0.0
-    print(f"coupons {params.campaign_id}: {summary['coupons']:,} coupons to {arrays.values.shape[0]:,} candidate "
-          f"users; budget used {allocation.cost:,.2f} of {params.budget:,.2f}; expected value "
+    print(f"coupons {params.campaign_id}: {summary['coupons']:,} coupons to {summary['users_with_candidates']:,} candidate "
+          f"users; budget used {summary['budget_used']:,.2f} of {params.budget:,.2f}; optimised expected value "
           f"{allocation.value:,.2f} (LP bound {allocation.upper_bound:,.2f}, gap at most {gap:.2%})")
+    if picks:
+        print(f"  randomised test: {len(picks):,} coupons costing {test['test_cost']:,.2f} of "
+              f"{test_budget:,.2f} ({params.test_share:.0%} of the budget)")
     for offer, count in sorted(by_offer.items()):
         print(f"  {offer}: {count:,}")
     save_step_summary(settings, request, "coupons", summary)

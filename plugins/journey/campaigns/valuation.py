@@ -10,7 +10,8 @@ For user u and offer o:
 order_value is the user's average order value (DEFAULT_ORDER_VALUE for non-buyers);
 margin_rate is the mean margin of the products file when given (DEFAULT_MARGIN_RATE
 otherwise); expected_cost is the catalog's expected cost of the offer, charged to the budget.
-Only offers with value > 0 are candidates.
+Only offers with value > 0 are candidates of the optimiser (coupons.worth_offering); the
+randomised test picks (randomised_test.py) may give any.
 
 When the `uplift` model has a champion (see campaigns/learned_uplift.py), the users carry
 `learned_effect` (its pessimistic predicted effect of being treated by a campaign, divided by the
@@ -74,8 +75,10 @@ def offer_pairs(users: DataFrame, offers: DataFrame) -> DataFrame:
             .withColumn("offer_pull", offer_pull(reach)))
 
 
-def candidates(users: DataFrame, offers: DataFrame, margin_rate: float, uplift_source: str = HAND_FORMULA) -> DataFrame:
-    """(user, offer) pairs with positive expected value (CANDIDATE_COLUMNS).
+def candidates(users: DataFrame, offers: DataFrame, margin_rate: float, uplift_source: str = HAND_FORMULA,
+               positive_only: bool = True) -> DataFrame:
+    """(user, offer) pairs with positive expected value (CANDIDATE_COLUMNS); every pair when not positive_only
+    (the coupon step: randomised test picks may give an offer the valuation does not favour).
 
     uplift_source other than HAND_FORMULA: the users' `learned_effect` column × the offer's pull.
     """
@@ -88,4 +91,6 @@ def candidates(users: DataFrame, offers: DataFrame, margin_rate: float, uplift_s
     pairs = (offer_pairs(users, offers).withColumn("uplift_source", F.lit(uplift_source))
              .withColumn("uplift", uplift)
              .withColumn("expected_value", F.col("uplift") * F.col("order_value") * F.lit(margin_rate) - cost))
-    return pairs.where(F.col("expected_value") > 0).select(*CANDIDATE_COLUMNS)
+    if positive_only:
+        pairs = pairs.where(F.col("expected_value") > 0)
+    return pairs.select(*CANDIDATE_COLUMNS)

@@ -6,9 +6,11 @@ Per seed, without Airflow but through the real code:
 2. split the profiled users by a stable hash into campaign 1's audience and campaign 2's
    (fresh users, same snapshot); campaign 1 holds out HOLDOUT_SHARE at random and gives the
    rest coupons with the hand formula (campaigns/valuation.candidates + allocation.allocate,
-   the default coupon catalogue, BUDGET_PER_USER × audience); `--explore E` spends E of the
-   budget on random users with random offers; `--randomised` makes campaign 1 a test of its
-   whole audience (every user a random offer, the budget not enforced);
+   the default coupon catalogue, BUDGET_PER_USER × audience); `--test-share S` is the campaign
+   Param test_share: S of the budget goes to the product's randomised test picks (random users
+   the allocator did not pick, each a random offer; campaigns/randomised_test); `--randomised`
+   makes campaign 1 a test of its whole audience (test_share 1 with a budget that reaches
+   every user: every user a random offer);
 3. simulate the 14 days after the send (datagen/response_events.simulate_response: each
    user's drawn conversion), keep the treated and held-out outcome rows;
 4. train the `uplift` model on them (models/uplift_training.train_uplift: X-learner with
@@ -37,11 +39,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from journey.campaigns.allocation import allocate
+from journey.campaigns.coupons import CandidateArrays, worth_offering
 from journey.campaigns.learned_uplift import PESSIMISM, learned_columns
 from journey.campaigns.params import DEFAULT_COUPONS, Offer
-from journey.campaigns.valuation import DEFAULT_MARGIN_RATE, HAND_FORMULA, candidates, offer_pairs, offers_frame
+from journey.campaigns.randomised_test import randomised_picks, split_budget, taken_rows
+from journey.campaigns.valuation import DEFAULT_MARGIN_RATE, HAND_FORMULA, candidates, offers_frame
 from journey.models.uplift import UpliftParams
 from journey.models.uplift_training import TRAINING_BAGS, UPLIFT_FEATURES, train_uplift, uplift_rows
 
@@ -81,32 +86,31 @@ def world_profiles(spark, out: Path, users: int, days: int, seed: int) -> pd.Dat
     return profiles.select(*dict.fromkeys(columns)).toPandas()
 
 
-def allocation(spark, audience: pd.DataFrame, budget: float, source: str) -> pd.DataFrame:
-    """The real valuation and allocator over an audience: one row per coupon (user_id, offer_index, pull)."""
+def candidate_arrays(spark, audience: pd.DataFrame, source: str) -> tuple[CandidateArrays, pd.DataFrame]:
+    """Every (user, offer) pair of the audience priced by the real valuation, as the coupon step's arrays (one
+    pool), and the pairs (user_id, offer_index, offer_pull, ...)."""
     users = spark.createDataFrame(audience.assign(segment_id=1))
-    pairs = candidates(users, offers_frame(spark, OFFERS), DEFAULT_MARGIN_RATE, source).toPandas()
+    pairs = candidates(users, offers_frame(spark, OFFERS), DEFAULT_MARGIN_RATE, source, positive_only=False).toPandas()
     ids = pd.Index(sorted(pairs["user_id"].unique()))
     values, costs = np.full((len(ids), len(OFFERS)), np.nan), np.zeros((len(ids), len(OFFERS)))
     rows, cols = ids.get_indexer(pairs["user_id"]), pairs["offer_index"].to_numpy()
     values[rows, cols], costs[rows, cols] = pairs["expected_value"], pairs["expected_cost"]
-    chosen = allocate(values, costs, np.zeros(len(ids), dtype=np.int64), budget).chosen
-    picked = [(ids[i], o[0]) for i, o in enumerate(chosen) if o]
-    frame = pd.DataFrame(picked, columns=["user_id", "offer_index"])
+    return CandidateArrays(pa.array(ids.to_list(), pa.string()), values, costs, np.zeros(len(ids), np.int64)), pairs
+
+
+def allocation(spark, audience: pd.DataFrame, budget: float, source: str, test_share: float = 0.0,
+               run: str = "loop") -> pd.DataFrame:
+    """The coupon step's choice over an audience, one row per coupon (user_id, offer_index, offer_pull): the
+    allocator on the pairs of positive value within budget × (1 − test_share), then the randomised test
+    picks (campaigns/randomised_test, drawn for campaign "loop" and `run`) with the rest."""
+    arrays, pairs = candidate_arrays(spark, audience, source)
+    optimised, tests = split_budget(budget, test_share)
+    chosen = allocate(worth_offering(arrays).values, arrays.costs, arrays.pools, optimised).chosen
+    picked = [(i, o[0]) for i, o in enumerate(chosen) if o] + randomised_picks(arrays, tests, taken_rows(chosen),
+                                                                                "loop", run)
+    ids = arrays.user_ids.to_pylist()
+    frame = pd.DataFrame({"user_id": [ids[i] for i, _ in picked], "offer_index": [o for _, o in picked]})
     return frame.merge(pairs[["user_id", "offer_index", "offer_pull"]], on=["user_id", "offer_index"])
-
-
-def explored(spark, audience: pd.DataFrame, picked: pd.Series, budget: float, seed: int) -> pd.DataFrame:
-    """Coupons for users the allocation did not pick, in a random order, each with a random offer of the
-    catalogue, until `budget` (charged the offers' expected cost) is spent: (user_id, offer_index, offer_pull)."""
-    others = audience.loc[~audience["user_id"].isin(picked), ["user_id", "avg_order_value"]]
-    others = others.assign(order=share_of(others["user_id"], f"explore{seed}"),
-                           offer_index=(share_of(others["user_id"], f"offer{seed}") * len(OFFERS)).astype(int))
-    others = others.sort_values("order")
-    spent = np.cumsum([OFFERS[i].expected_cost for i in others["offer_index"]])
-    chosen = others[spent <= budget]
-    pairs = offer_pairs(spark.createDataFrame(chosen[["user_id", "avg_order_value"]]), offers_frame(spark, OFFERS))
-    pulls = pairs.select("user_id", "offer_index", "offer_pull").toPandas()
-    return chosen[["user_id", "offer_index"]].merge(pulls, on=["user_id", "offer_index"])
 
 
 def assignments(coupons: pd.DataFrame, holdout: pd.Series, campaign: str) -> pd.DataFrame:
@@ -144,22 +148,20 @@ def oracle_profit(world, audience: pd.DataFrame) -> pd.Series:
     return pd.Series(np.max(np.vstack(profits), axis=0), index=audience["user_id"].to_numpy())
 
 
-def campaign_one_coupons(spark, audience: pd.DataFrame, seed: int, explore: float, randomised: bool) -> pd.DataFrame:
-    """Campaign 1's coupons (user_id, offer_index, offer_pull): the hand formula's picks within the budget plus
-    the `explore` share spent on random users; `randomised`: every audience user with a random offer (a test
-    campaign, the budget not enforced)."""
+def campaign_one_coupons(spark, audience: pd.DataFrame, seed: int, test_share: float,
+                         randomised: bool) -> pd.DataFrame:
+    """Campaign 1's coupons (user_id, offer_index, offer_pull): the hand formula's picks within the budget with
+    `test_share` of it on randomised test picks; `randomised`: every audience user with a random offer (test_share
+    1 and a budget that reaches every user: a test campaign)."""
     if randomised:
-        return explored(spark, audience, pd.Series([], dtype=str), np.inf, seed)
-    budget = BUDGET_PER_USER * len(audience)
-    coupons = allocation(spark, audience, (1 - explore) * budget, HAND_FORMULA)
-    if explore > 0:
-        coupons = pd.concat([coupons, explored(spark, audience, coupons["user_id"], explore * budget, seed)],
-                            ignore_index=True)
-    return coupons
+        budget, test_share = len(audience) * max(o.expected_cost for o in OFFERS), 1.0
+    else:
+        budget = BUDGET_PER_USER * len(audience)
+    return allocation(spark, audience, budget, HAND_FORMULA, test_share, f"seed{seed}")
 
 
 def campaign_one(spark, world, audience: pd.DataFrame, seed: int, holdout_share: float = HOLDOUT_SHARE,
-                 explore: float = 0.0, randomised: bool = False) -> pd.DataFrame:
+                 test_share: float = 0.0, randomised: bool = False) -> pd.DataFrame:
     """Campaign 1 and its simulated outcome rows (OUTCOME_COLUMNS + pull + redemptions).
 
     The coupons are chosen over the whole audience (campaign_one_coupons), then `holdout_share` of
@@ -168,7 +170,7 @@ def campaign_one(spark, world, audience: pd.DataFrame, seed: int, holdout_share:
     """
     from journey.datagen.response_events import simulate_response
 
-    coupons = campaign_one_coupons(spark, audience, seed, explore, randomised)
+    coupons = campaign_one_coupons(spark, audience, seed, test_share, randomised)
     held = share_of(coupons["user_id"], f"holdout{seed}") < holdout_share
     frame = assignments(coupons[~held], coupons.loc[held, "user_id"], "c1")
     events, truth = simulate_response(world.people, world.catalog, frame, END + timedelta(days=1), WINDOW_DAYS, seed,
@@ -201,7 +203,7 @@ class LoopSettings:
 
     learner: str = "x"
     holdout_share: float = HOLDOUT_SHARE
-    explore: float = 0.0
+    test_share: float = 0.0
     randomised: bool = False
     bags: int = TRAINING_BAGS
     pessimism: float = PESSIMISM
@@ -213,7 +215,7 @@ def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None,
     started = time.perf_counter()
     profiles, world = profiled_world(spark, work, users, days, seed)
     first = share_of(profiles["user_id"], f"campaign{seed}") < CAMPAIGN_ONE_SHARE
-    outcomes = campaign_one(spark, world, profiles[first], seed, loop.holdout_share, loop.explore, loop.randomised)
+    outcomes = campaign_one(spark, world, profiles[first], seed, loop.holdout_share, loop.test_share, loop.randomised)
     fitted = train_uplift(uplift_rows(outcomes, profiles), loop.learner, UpliftParams(bags=loop.bags))
     second = profiles[~first].reset_index(drop=True)
     learned = second.merge(learned_columns(second, fitted.learner, fitted.reference_pull, loop.pessimism),
@@ -225,7 +227,7 @@ def one_seed(spark, users: int, days: int, seed: int, work: Path | None = None,
     best = oracle_profit(world, second).clip(lower=0)
     within = best[best.index.isin(by_hand["user_id"])]
     report = fitted.report
-    return {"seed": seed, "learner": loop.learner, "randomised": loop.randomised, "explore": loop.explore,
+    return {"seed": seed, "learner": loop.learner, "randomised": loop.randomised, "test_share": loop.test_share,
             "bags": loop.bags, "pessimism": loop.pessimism, "users": users, "days": days, "campaign_1_users": int(first.sum()),
             "campaign_1_treated": int((outcomes["arm"] == "treated").sum()),
             "campaign_1_holdout": int((outcomes["arm"] == "holdout").sum()),
@@ -252,15 +254,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=None, help="keep each seed's world and profiles here, reused")
     parser.add_argument("--learner", choices=("x", "t"), default="x")
     parser.add_argument("--holdout", type=float, default=HOLDOUT_SHARE, help="campaign 1's held-out share")
-    parser.add_argument("--explore", type=float, default=0.0,
-                        help="share of campaign 1's budget given to random users beyond the hand formula's picks")
+    parser.add_argument("--test-share", type=float, default=0.0,
+                        help="campaign 1's test_share: share of its budget on randomised test picks (random users "
+                             "the hand formula did not pick, each a random offer)")
     parser.add_argument("--randomised", action="store_true",
                         help="campaign 1 is a test of its whole audience: each user a random offer, --holdout held out")
     parser.add_argument("--bags", type=int, default=TRAINING_BAGS, help="bagged learners of the uplift model")
     parser.add_argument("--pessimism", type=float, default=PESSIMISM,
                         help="standard deviations of the bags' effects taken off their mean in valuation")
     args = parser.parse_args(argv)
-    loop = LoopSettings(args.learner, args.holdout, args.explore, args.randomised, args.bags, args.pessimism)
+    loop = LoopSettings(args.learner, args.holdout, args.test_share, args.randomised, args.bags, args.pessimism)
     spark = get_spark("closed-loop")
     results = [one_seed(spark, args.users, args.days, seed, args.work, loop) for seed in args.seeds]
     for result in results:

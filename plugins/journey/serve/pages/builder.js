@@ -96,6 +96,7 @@ function values() {
     budget: numberOrNull($("budget").value), segment_budget_shares: shares,
     max_coupons_per_user: numberOrNull($("max_coupons_per_user").value),
     holdout_fraction: $("holdout").value === "" ? null : Number($("holdout").value) / 100,
+    test_share: $("test_share").value === "" ? null : Number($("test_share").value) / 100,
     frequency_cap: numberOrNull($("frequency_cap").value),
     start_time: toUtc($("start_time").value), end_time: toUtc($("end_time").value),
     creatives: rows("creatives").map((row) => ({ segment: row.querySelector(".r-segment").value.trim() || "*",
