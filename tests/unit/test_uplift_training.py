@@ -10,6 +10,7 @@ import pytest
 
 from journey.errors import DataError, InputError
 from journey.models import uplift_training as ut
+from journey.models.evaluate import comparison_rows
 
 FEATURES = list(ut.UPLIFT_FEATURES)
 
@@ -98,6 +99,13 @@ def test_learned_uplift_beats_the_hand_formula_and_the_response_model_on_held_ou
     assert report["challenger"]["uplift_at_30"] > report["baselines"]["hand_formula"]["uplift_at_30"]
     assert 750 < report["test_rows"] < 1050  # about 30 % of the users, by user hash
     assert report["refit_rows"] == 3000 and len(fitted.learner.bags) == ut.TRAINING_BAGS  # refitted on every row
+    # the train DAG's evaluate task prints this table (it raised KeyError 'rows' on the first real run)
+    challenger, response_row, hand_row = comparison_rows("uplift", report)
+    assert challenger == (f"| uplift | challenger | {report['challenger']['qini']:.4f} | "
+                          f"{report['challenger']['uplift_at_10']:.4f} | {report['challenger']['uplift_at_30']:.4f} | "
+                          f"{report['test_rows']:,} |")
+    assert {response_row.split(" | ")[1], hand_row.split(" | ")[1]} == {"baseline: response_model",
+                                                                        "baseline: hand_formula"}
 
     learner, pull = ut.load_fitted(ut.save_fitted(fitted, tmp_path / "v1"))
     sample = known_effect_rows(50, 4)[FEATURES]

@@ -14,6 +14,8 @@ from journey.errors import DataError
 
 CALIBRATION_BINS = 10
 BINARY_PRIMARY = "roc_auc"
+COMPARED = {BINARY_PRIMARY: ("roc_auc", "pr_auc", "log_loss", "calibration_error"),  # by primary metric; else scene
+            "qini": ("qini", "uplift_at_10", "uplift_at_30")}  # the uplift model (rows: the report's, one for all)
 SCENE_PRIMARY = "macro_f1"
 
 
@@ -89,7 +91,6 @@ def comparison_rows(name: str, report: dict) -> list[str]:
     if report.get("champion"):
         entries.append((f"champion v{report['champion_version']}", report["champion"]))
     entries += [(f"baseline: {b}", m) for b, m in report["baselines"].items()]
-    keys = ("roc_auc", "pr_auc", "log_loss", "calibration_error") if primary == BINARY_PRIMARY else (
-        "macro_f1", "accuracy")
+    keys = COMPARED.get(primary, ("macro_f1", "accuracy"))
     return [f"| {name} | {who} | " + " | ".join("–" if m.get(k) is None else f"{m[k]:.4f}" for k in keys)
-            + f" | {m['rows']:,} |" for who, m in entries]
+            + f" | {m.get('rows', report.get('rows', 0)):,} |" for who, m in entries]
