@@ -225,3 +225,18 @@ def test_every_recorded_check_has_an_observed_value(settings):
         (unique_users,) = cur.fetchone()
     assert total > 100 and empty == 0
     assert unique_users == "0 unexpected of 2 (0.00 %)"
+
+
+def test_a_second_campaign_passes_the_same_suite_in_the_same_home(spark, settings):
+    """Each campaign is its own GX asset under one suite name: the second campaign's gate must find the first's
+    validation definition's asset still there (it failed with "Could not find asset named 'campaign:…'")."""
+    consents = spark.createDataFrame([("u1", "email"), ("u2", "push")], "user_id string, channel string")
+    holdout = spark.createDataFrame([("u9",)], "user_id string")
+    for campaign in ("spring-gx", "summer-gx"):
+        coupons = spark.createDataFrame([(campaign, "u1", "email", 5.0), (campaign, "u2", "push", 4.0)],
+                                        "campaign_id string, user_id string, channel string, expected_cost double")
+        frame = prepare.prepare_assignments(coupons, holdout, consents)
+        outcomes = gate(settings, f"dq-{campaign}", f"campaign:{campaign}",
+                        [("assignments", frame, suites.assignments_suite(budget=100.0))])
+        assert outcomes and all(o.success for o in outcomes), campaign
+        assert dq_rows(settings, f"dq-{campaign}", f"campaign:{campaign}")

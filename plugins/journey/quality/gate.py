@@ -78,9 +78,18 @@ def _context(settings: Settings):
     return context
 
 
+def _data_source(context):
+    """The Spark data source, created once and then kept: replacing it would drop every other dataset's asset,
+    which the stored validation definitions still name (a second campaign's gate failed on the first's)."""
+    try:
+        return context.data_sources.get(DATASOURCE)
+    except (KeyError, LookupError, ValueError):
+        return context.data_sources.add_spark(name=DATASOURCE)
+
+
 def _batch_definition(context, dataset: str):
     """Whole-DataFrame batch definition for a dataset, created once."""
-    source = context.data_sources.add_or_update_spark(name=DATASOURCE)
+    source = _data_source(context)
     try:
         asset = source.get_asset(dataset)
     except (LookupError, ValueError):
