@@ -14,7 +14,7 @@ measures the run: its converters per arm must be the simulator's. The model DAG 
 the others) the uplift model on the measured run's treated vs held-out outcomes, and a second
 campaign, triggered over REST, values its coupons with that model (its reasons say "uplift model v1").
 The first campaign holds out half of its audience so that both arms have the 50 users the uplift
-model needs.
+model needs, and spends half of its budget on randomised test picks (`test_share`).
 
 Expectations come from the generated input files (read with pandas), the simulator's ground truth
 and rows this test inserts itself (suppression list, an earlier campaign's messages), not from the
@@ -48,7 +48,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.spark]
 
 SNAPSHOT = "2026-10-31"
 CAMPAIGN = {"campaign_id": "autumn-test", "name": "Autumn test", "objective": "conversion", "segments": ["all"],
-            "channels": ["email", "push"], "coupons": DEFAULT_COUPONS, "budget": 60.0, "holdout_fraction": 0.5,
+            "channels": ["email", "push"], "coupons": DEFAULT_COUPONS, "budget": 60.0, "holdout_fraction": 0.5, "test_share": 0.5,
             "recommendations_k": 5, "recommendations_per_category": 4, "frequency_cap": 3, "start_time": "2026-11-01T00:00:00+00:00",
             "end_time": "2026-11-08T00:00:00+00:00"}
 BAD_SEGMENT = {**CAMPAIGN, "campaign_id": "bad-one", "segments": ["No such segment"]}
@@ -236,7 +236,7 @@ def test_consent_suppression_and_frequency_cap_are_honoured(stack):
     assert not reached & set(stack["suppressed"])
     assert stack["capped"] not in reached
     reasons = dict(query(settings, "SELECT reason, sum(users) FROM journey.campaign_audience "
-                                   "WHERE status = 'excluded' GROUP BY reason"))
+                                   "WHERE status = 'excluded' AND campaign_id = 'autumn-test' GROUP BY reason"))
     no_consent = [u for u in stack["profiled"] if u not in stack["suppressed"]
                   and (u, "email") not in consented and (u, "push") not in consented]
     assert reasons["suppressed"] == 4
@@ -349,9 +349,10 @@ def reasons(settings, campaign_id: str) -> list[dict]:
 def test_train_dag_learns_the_uplift_model_from_the_measured_campaign(stack):
     """The model DAG trained the uplift model on every user of the measured run, treated and held out."""
     truth, uplift = stack["truth"], stack["uplift"]
+    measured = truth.loc[truth["arm"].isin(["treated", "holdout"]), "user_id"].nunique()  # not the untargeted
     assert uplift["metrics"]["runs"] == 1
-    assert uplift["metrics"]["refit_rows"] == truth["user_id"].nunique()  # the simulator's treated + held-out users
-    assert uplift["metrics"]["train_rows"] + uplift["metrics"]["test_rows"] == truth["user_id"].nunique()
+    assert uplift["metrics"]["refit_rows"] == measured
+    assert uplift["metrics"]["train_rows"] + uplift["metrics"]["test_rows"] == measured
     assert uplift["decision"], uplift  # the promotion rule said why it did what it did
 
 
@@ -361,6 +362,7 @@ def test_second_campaign_values_coupons_with_the_learned_uplift(stack):
     settings = stack["settings"]
     first, second = reasons(settings, "autumn-test"), reasons(settings, "winter-test")
     assert first and {r["uplift_source"] for r in first} == {"hand formula"}
+    assert {r["selection"] for r in first} == {"optimised", "randomised test"}  # test_share 0.5
     assert second and {r["uplift_source"] for r in second} == {"uplift model v1"}
     (used,) = query(settings, "SELECT budget_used FROM journey.campaigns WHERE campaign_id = 'winter-test'")[0]
     assert 0 < used <= SECOND["budget"]
