@@ -61,11 +61,10 @@ def worth_offering(arrays: CandidateArrays) -> CandidateArrays:
         return dataclasses.replace(arrays, values=np.where(arrays.values > 0, arrays.values, np.nan))
 
 
-def solve(arrays: CandidateArrays, request: CampaignRequest, budget: float | None = None) -> Allocation:
-    """Run the allocator with the request's shares and per-user maximum, on `budget` (else the request's)."""
-    params = request.params
-    return allocate(arrays.values, arrays.costs, arrays.pools, params.budget if budget is None else budget,
-                    request.shares, params.max_coupons_per_user)
+def solve(arrays: CandidateArrays, request: CampaignRequest, budget: float) -> Allocation:
+    """Run the allocator with the request's shares and per-user maximum on `budget` (the optimiser's part)."""
+    return allocate(arrays.values, arrays.costs, arrays.pools, budget, request.shares,
+                    request.params.max_coupons_per_user)
 
 
 def chosen_pairs(spark: SparkSession, arrays: CandidateArrays, allocation: Allocation,

@@ -39,10 +39,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from journey.campaigns.allocation import allocate
 from journey.campaigns.coupons import CandidateArrays, worth_offering
+from journey.campaigns.coupons import candidate_arrays as read_candidates  # the coupon step's reader
 from journey.campaigns.learned_uplift import PESSIMISM, learned_columns
 from journey.campaigns.params import DEFAULT_COUPONS, Offer
 from journey.campaigns.randomised_test import randomised_picks, split_budget, taken_rows
@@ -87,15 +87,13 @@ def world_profiles(spark, out: Path, users: int, days: int, seed: int) -> pd.Dat
 
 
 def candidate_arrays(spark, audience: pd.DataFrame, source: str) -> tuple[CandidateArrays, pd.DataFrame]:
-    """Every (user, offer) pair of the audience priced by the real valuation, as the coupon step's arrays (one
-    pool), and the pairs (user_id, offer_index, offer_pull, ...)."""
+    """Every (user, offer) pair of the audience priced by the real valuation, read back as the coupon step reads
+    its candidates (coupons.candidate_arrays; one segment), and the pairs (user_id, offer_index, offer_pull, ...)."""
     users = spark.createDataFrame(audience.assign(segment_id=1))
     pairs = candidates(users, offers_frame(spark, OFFERS), DEFAULT_MARGIN_RATE, source, positive_only=False).toPandas()
-    ids = pd.Index(sorted(pairs["user_id"].unique()))
-    values, costs = np.full((len(ids), len(OFFERS)), np.nan), np.zeros((len(ids), len(OFFERS)))
-    rows, cols = ids.get_indexer(pairs["user_id"]), pairs["offer_index"].to_numpy()
-    values[rows, cols], costs[rows, cols] = pairs["expected_value"], pairs["expected_cost"]
-    return CandidateArrays(pa.array(ids.to_list(), pa.string()), values, costs, np.zeros(len(ids), np.int64)), pairs
+    with tempfile.TemporaryDirectory(prefix="loop-candidates-") as folder:
+        pairs.to_parquet(Path(folder) / "part-0.parquet", index=False)
+        return read_candidates(str(folder), len(OFFERS)), pairs
 
 
 def allocation(spark, audience: pd.DataFrame, budget: float, source: str, test_share: float = 0.0,
